@@ -43,7 +43,12 @@ Status Status::WithContext(const char* fmt, ...) const {
   if (n < 0) n = 0;
   size_t used = static_cast<size_t>(n) < sizeof(s.message_) ? static_cast<size_t>(n)
                                                               : sizeof(s.message_) - 1;
-  std::snprintf(s.message_ + used, sizeof(s.message_) - used, ": %s", message_);
+  // Append ": <old message>", truncating the tail if the result is too long.
+  const char* parts[2] = {": ", message_};
+  for (const char* part : parts) {
+    for (const char* c = part; *c != '\0' && used + 1 < sizeof(s.message_); ++c) s.message_[used++] = *c;
+  }
+  s.message_[used] = '\0';
   return s;
 }
 

@@ -1,0 +1,127 @@
+// Interpreter: runs subgraph 0 of a verified Model.
+//
+// Lifecycle (all init-time until Invoke):
+//   Interpreter interp(model, resolver, options);
+//   TRIAGE_RETURN_IF_ERROR(interp.Prepare());       // validate ops + plan arena
+//   size_t need = interp.arena_bytes();              // bytes the arena must hold
+//   TRIAGE_RETURN_IF_ERROR(interp.AllocateTensors(arena_span));  // or {} to own one
+//   copy into interp.input(0).data ...; interp.Invoke(); read interp.output(0)
+//
+// Memory: every non-constant tensor lives in one arena, planned once by
+// lifetime (greedy offsets). Graph inputs are pinned for the whole run, so the
+// same input can be invoked again (redundant execution and replay rely on
+// it). Invoke never allocates and never throws.
+// Ownership: the Model (and its bytes) and the OpResolver must outlive the
+// interpreter; a caller-provided arena must too.
+// Thread safety: one interpreter is used by one thread at a time. Separate
+// interpreters on the same Model may run concurrently. Results are
+// deterministic: the same inputs give the same output bytes on every run.
+#ifndef TRIAGE_INFERENCE_INTERPRETER_H_
+#define TRIAGE_INFERENCE_INTERPRETER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/span.h"
+#include "core/status.h"
+#include "inference/model.h"
+#include "inference/op_context.h"
+#include "inference/op_resolver.h"
+#include "kernels/kernel_table.h"
+
+namespace triage::inference {
+
+class Interpreter;
+
+// Called after each operator during Invoke (debug dumps, conformance
+// bisection, fault injection between ops). Must not allocate on the flight
+// path. A non-OK return aborts Invoke with that status.
+using OpObserver = Status (*)(void* user, const Interpreter& interpreter, int op_index);
+
+struct InterpreterOptions {
+  kernels::KernelSet kernel_set = kernels::KernelSet::kReference;
+  OpObserver observer = nullptr;
+  void* observer_user = nullptr;
+};
+
+// Typed view of an input or output tensor.
+struct TensorView {
+  int index = -1;
+  const char* name = "";
+  DataType type = DataType::kFloat32;
+  Shape shape;
+  uint8_t* data = nullptr;
+  size_t bytes = 0;
+  float scale = 0.0f;        // 0 when not quantized
+  int32_t zero_point = 0;
+  template <typename T>
+  T* As() const { return reinterpret_cast<T*>(data); }
+};
+
+class Interpreter {
+ public:
+  Interpreter(const Model& model, const OpResolver& resolver, const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(Interpreter&&) noexcept;
+  Interpreter& operator=(Interpreter&&) = delete;
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Resolves every operator, runs its Prepare (types, shapes, quantization,
+  // precomputed multipliers) and plans the arena. Errors name the op index,
+  // op name and tensor. Idempotent.
+  Status Prepare();
+  // Binds the arena: a caller-owned buffer of at least arena_bytes(), 16-byte
+  // aligned; or an empty span to let the interpreter allocate its own.
+  Status AllocateTensors(Span<uint8_t> arena = {});
+  // Prepare + AllocateTensors.
+  Status PrepareAndAllocate(Span<uint8_t> arena = {});
+
+  // Runs every operator in order. Fails cleanly (never crashes) if called
+  // before AllocateTensors.
+  Status Invoke();
+
+  size_t num_inputs() const { return model_.inputs().size(); }
+  size_t num_outputs() const { return model_.outputs().size(); }
+  TensorView input(size_t i) const;
+  TensorView output(size_t i) const;
+  // Any tensor by model index (constants point into the model; read-only).
+  TensorView tensor(int index) const;
+  size_t num_tensors() const { return model_.tensors().size(); }
+  size_t num_operators() const { return model_.operators().size(); }
+
+  const Model& model() const { return model_; }
+  size_t arena_bytes() const { return arena_bytes_; }        // planned activation memory
+  size_t op_data_bytes() const { return op_data_bytes_; }    // precomputed per-op data
+  const kernels::KernelTable& kernels() const { return *kernels_; }
+  bool prepared() const { return prepared_; }
+  bool allocated() const { return allocated_; }
+  // Arena offset of a non-constant tensor (for inspection and fault injection).
+  Span<uint8_t> arena() const { return arena_; }
+
+ private:
+  struct OpState;
+  class PrepareCtx;
+  class EvalCtx;
+
+  const Model& model_;
+  const OpResolver& resolver_;
+  InterpreterOptions options_;
+  const kernels::KernelTable* kernels_;
+  std::vector<OpState> ops_;
+  std::vector<RuntimeTensor> tensors_;
+  std::vector<size_t> offsets_;            // arena offset per tensor (SIZE_MAX: constant)
+  std::vector<std::unique_ptr<std::max_align_t[]>> op_blocks_;
+  std::unique_ptr<std::max_align_t[]> owned_arena_;
+  Span<uint8_t> arena_;
+  size_t arena_bytes_ = 0;
+  size_t op_data_bytes_ = 0;
+  bool prepared_ = false;
+  bool allocated_ = false;
+};
+
+}  // namespace triage::inference
+
+#endif  // TRIAGE_INFERENCE_INTERPRETER_H_

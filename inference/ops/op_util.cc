@@ -1,0 +1,119 @@
+#include "inference/ops/op_util.h"
+
+namespace triage::inference::ops {
+
+const tflite::Operator* FlatbufferOp(const PrepareContext& ctx) {
+  return static_cast<const tflite::Operator*>(ctx.op().flatbuffer_op);
+}
+
+Status ExpectCounts(const PrepareContext& ctx, int min_inputs, int max_inputs, int outputs) {
+  if (ctx.num_inputs() < min_inputs || ctx.num_inputs() > max_inputs) {
+    return Status::Error(StatusCode::kInvalidArgument, "expected %d..%d inputs, got %d", min_inputs, max_inputs,
+                         ctx.num_inputs());
+  }
+  if (ctx.num_outputs() != outputs) {
+    return Status::Error(StatusCode::kInvalidArgument, "expected %d outputs, got %d", outputs, ctx.num_outputs());
+  }
+  return Status::Ok();
+}
+
+Status RequireInput(const PrepareContext& ctx, int i, const TensorSpec** out) {
+  *out = ctx.input(i);
+  if (*out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "input %d is missing", i);
+  return Status::Ok();
+}
+
+Status RequireOutput(const PrepareContext& ctx, int i, const TensorSpec** out) {
+  *out = ctx.output(i);
+  if (*out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "output %d is missing", i);
+  return Status::Ok();
+}
+
+Status ExpectType(const PrepareContext&, const TensorSpec& t, int tensor_index, const char* role,
+                  DataType expected) {
+  if (t.type != expected) {
+    return Status::Error(StatusCode::kUnsupported, "%s tensor %d (%s): expected %s, got %s", role, tensor_index,
+                         t.name, kernels::DataTypeName(expected), kernels::DataTypeName(t.type));
+  }
+  return Status::Ok();
+}
+
+Status ExpectRank(const TensorSpec& t, int tensor_index, const char* role, int rank) {
+  if (t.shape.rank != rank) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s tensor %d (%s): expected rank %d, got %d", role,
+                         tensor_index, t.name, rank, t.shape.rank);
+  }
+  return Status::Ok();
+}
+
+Status ExpectSameShape(const TensorSpec& a, int ia, const TensorSpec& b, int ib) {
+  if (a.shape != b.shape) {
+    return Status::Error(StatusCode::kInvalidArgument, "tensors %d and %d must have the same shape", ia, ib);
+  }
+  return Status::Ok();
+}
+
+Status ExpectQuantized(const TensorSpec& t, int tensor_index, const char* role) {
+  if (t.quant.scales.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s tensor %d (%s): quantization parameters missing", role,
+                         tensor_index, t.name);
+  }
+  return Status::Ok();
+}
+
+Status ExpectPerTensorQuant(const TensorSpec& t, int tensor_index, const char* role) {
+  TRIAGE_RETURN_IF_ERROR(ExpectQuantized(t, tensor_index, role));
+  if (t.quant.scales.size() != 1) {
+    return Status::Error(StatusCode::kUnsupported, "%s tensor %d (%s): per-channel quantization unsupported here",
+                         role, tensor_index, t.name);
+  }
+  return Status::Ok();
+}
+
+Status ExpectConstant(const TensorSpec& t, int tensor_index, const char* role) {
+  if (!t.is_constant()) {
+    return Status::Error(StatusCode::kUnsupported, "%s tensor %d (%s): must be a constant", role, tensor_index,
+                         t.name);
+  }
+  return Status::Ok();
+}
+
+bool IsQuantized8(DataType t) { return t == DataType::kUint8 || t == DataType::kInt8; }
+
+Status ActivationFrom(tflite::ActivationFunctionType a, kernels::Activation* out) {
+  switch (a) {
+    case tflite::ActivationFunctionType::NONE: *out = kernels::Activation::kNone; return Status::Ok();
+    case tflite::ActivationFunctionType::RELU: *out = kernels::Activation::kRelu; return Status::Ok();
+    case tflite::ActivationFunctionType::RELU_N1_TO_1: *out = kernels::Activation::kReluN1To1; return Status::Ok();
+    case tflite::ActivationFunctionType::RELU6: *out = kernels::Activation::kRelu6; return Status::Ok();
+    default: break;
+  }
+  return Status::Error(StatusCode::kUnsupported, "fused activation %d unsupported", static_cast<int>(a));
+}
+
+int ComputeOutSize(tflite::Padding padding, int in, int filter, int stride, int dilation) {
+  const int effective = (filter - 1) * dilation + 1;
+  if (padding == tflite::Padding::SAME) return (in + stride - 1) / stride;
+  return (in + stride - effective) / stride;
+}
+
+int ComputePadding(int stride, int dilation, int in, int filter, int out) {
+  const int effective = (filter - 1) * dilation + 1;
+  const int padding = ((out - 1) * stride + effective - in) / 2;
+  return padding > 0 ? padding : 0;
+}
+
+kernels::QuantizedRange QuantizedActivationRange(kernels::Activation act, const TensorSpec& output) {
+  int32_t qmin = 0, qmax = 0;
+  switch (output.type) {
+    case DataType::kUint8: qmin = 0; qmax = 255; break;
+    case DataType::kInt8: qmin = -128; qmax = 127; break;
+    case DataType::kInt16: qmin = -32768; qmax = 32767; break;
+    default: qmin = std::numeric_limits<int32_t>::min(); qmax = std::numeric_limits<int32_t>::max(); break;
+  }
+  if (output.quant.scales.empty()) return {qmin, qmax};
+  return kernels::ActivationRangeQuantized(act, output.quant.scales[0],
+                                           static_cast<int32_t>(output.quant.zero_points[0]), qmin, qmax);
+}
+
+}  // namespace triage::inference::ops

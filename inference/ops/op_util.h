@@ -1,0 +1,46 @@
+// Helpers shared by operator glue: validation with precise messages, padding
+// arithmetic and option access. Private to inference/.
+#ifndef TRIAGE_INFERENCE_OPS_OP_UTIL_H_
+#define TRIAGE_INFERENCE_OPS_OP_UTIL_H_
+
+#include "inference/op_context.h"
+#include "inference/schema_internal.h"
+#include "kernels/quant.h"
+
+namespace triage::inference::ops {
+
+const tflite::Operator* FlatbufferOp(const PrepareContext& ctx);
+
+// Typed builtin options, or nullptr if the operator carries other/no options.
+template <typename T>
+const T* Options(const PrepareContext& ctx) {
+  return FlatbufferOp(ctx)->builtin_options_as<T>();
+}
+
+Status ExpectCounts(const PrepareContext& ctx, int min_inputs, int max_inputs, int outputs);
+// Input i must be present (not omitted).
+Status RequireInput(const PrepareContext& ctx, int i, const TensorSpec** out);
+Status RequireOutput(const PrepareContext& ctx, int i, const TensorSpec** out);
+Status ExpectType(const PrepareContext& ctx, const TensorSpec& t, int tensor_index, const char* role,
+                  DataType expected);
+Status ExpectRank(const TensorSpec& t, int tensor_index, const char* role, int rank);
+Status ExpectSameShape(const TensorSpec& a, int ia, const TensorSpec& b, int ib);
+// Per-tensor quantization present (one scale).
+Status ExpectPerTensorQuant(const TensorSpec& t, int tensor_index, const char* role);
+Status ExpectQuantized(const TensorSpec& t, int tensor_index, const char* role);
+Status ExpectConstant(const TensorSpec& t, int tensor_index, const char* role);
+bool IsQuantized8(DataType t);
+
+Status ActivationFrom(tflite::ActivationFunctionType a, kernels::Activation* out);
+
+// Spatial output size for SAME/VALID padding (TFLite's ComputeOutSize).
+int ComputeOutSize(tflite::Padding padding, int in, int filter, int stride, int dilation);
+// Leading (top/left) padding (TFLite's ComputePadding).
+int ComputePadding(int stride, int dilation, int in, int filter, int out);
+
+// Activation range in the output's quantized domain.
+kernels::QuantizedRange QuantizedActivationRange(kernels::Activation act, const TensorSpec& output);
+
+}  // namespace triage::inference::ops
+
+#endif  // TRIAGE_INFERENCE_OPS_OP_UTIL_H_
