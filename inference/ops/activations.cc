@@ -79,7 +79,7 @@ Status PrepareKind(PrepareContext& ctx, Kind kind) {
     r.input_zero_point = static_cast<int32_t>(in->quant.zero_points[0]);
     r.output_zero_point = static_cast<int32_t>(out->quant.zero_points[0]);
     const double real = static_cast<double>(in->quant.scales[0] / out->quant.scales[0]);
-    kernels::QuantizeMultiplier(real, &r.multiplier, &r.shift);
+    TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real, &r.multiplier, &r.shift));
     r.qrange = QuantizedActivationRange(act, *out);
   } else if (in->type == DataType::kUint8) {
     BuildTable<uint8_t>(kind, *in, *out, data->table);

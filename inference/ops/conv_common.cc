@@ -100,6 +100,10 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
   p.input_offset = -static_cast<int32_t>(in->quant.zero_points[0]);
   p.output_offset = static_cast<int32_t>(out->quant.zero_points[0]);
   p.qrange = QuantizedActivationRange(act, *out);
+  {
+    const int64_t terms = static_cast<int64_t>(f_h) * f_w * (depthwise ? 1 : filter->shape.dims[3]);
+    TRIAGE_RETURN_IF_ERROR(CheckAccumulator(terms, type == DataType::kUint8 ? 255 * 255 : 128 * 255, bias, bi));
+  }
   const size_t channel_count = filter->quant.scales.size();
   const int channel_dim = depthwise ? 3 : 0;
 
@@ -119,8 +123,8 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
       }
     }
     int shift = 0;
-    kernels::QuantizeMultiplier(input_product_scale / static_cast<double>(output_scale), &p.output_multiplier,
-                                &shift);
+    TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(input_product_scale / static_cast<double>(output_scale), &p.output_multiplier,
+                                &shift));
     p.output_shift = shift;
     return Status::Ok();
   }
@@ -146,7 +150,7 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
     const double filter_scale = static_cast<double>(filter->quant.scales[channel_count == 1 ? 0 : static_cast<size_t>(c)]);
     const double effective = static_cast<double>(input_scale) * filter_scale / static_cast<double>(output_scale);
     int shift = 0;
-    kernels::QuantizeMultiplier(effective, &multipliers[c], &shift);
+    TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(effective, &multipliers[c], &shift));
     shifts[c] = shift;
   }
   p.per_channel_multiplier = multipliers;

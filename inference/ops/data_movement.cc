@@ -228,13 +228,15 @@ Status PrepareMean(PrepareContext& ctx) {
   }
   TRIAGE_RETURN_IF_ERROR(ExpectPerTensorQuant(*in, ii, "input"));
   TRIAGE_RETURN_IF_ERROR(ExpectPerTensorQuant(*out, oi, "output"));
+  TRIAGE_RETURN_IF_ERROR(
+      CheckAccumulator(static_cast<int64_t>(in->shape.dims[1]) * in->shape.dims[2], 255, nullptr, -1));
   kernels::MeanParams& p = d->params;
   p.input_scale = in->quant.scales[0];
   p.output_scale = out->quant.scales[0];
   p.input_zero_point = static_cast<int32_t>(in->quant.zero_points[0]);
   p.output_zero_point = static_cast<int32_t>(out->quant.zero_points[0]);
-  kernels::QuantizeMultiplier(static_cast<double>(p.input_scale) / static_cast<double>(p.output_scale), &p.multiplier,
-                              &p.shift);
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(static_cast<double>(p.input_scale) / static_cast<double>(p.output_scale), &p.multiplier,
+                              &p.shift));
   return Status::Ok();
 }
 

@@ -83,9 +83,9 @@ Status PrepareAdd(PrepareContext& ctx) {
   const double real1 = s1 / twice_max_input_scale;
   const double real2 = s2 / twice_max_input_scale;
   const double real_out = twice_max_input_scale / ((1 << p.left_shift) * so);
-  kernels::QuantizeMultiplier(real1, &p.input1_multiplier, &p.input1_shift);
-  kernels::QuantizeMultiplier(real2, &p.input2_multiplier, &p.input2_shift);
-  kernels::QuantizeMultiplier(real_out, &p.output_multiplier, &p.output_shift);
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real1, &p.input1_multiplier, &p.input1_shift));
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real2, &p.input2_multiplier, &p.input2_shift));
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real_out, &p.output_multiplier, &p.output_shift));
   if (p.input1_shift > 0 || p.input2_shift > 0 || p.output_shift > 0) {
     return Status::Error(StatusCode::kUnsupported, "output scale %g too small relative to input scales",
                          static_cast<double>(so));
@@ -133,7 +133,7 @@ Status PrepareMul(PrepareContext& ctx) {
   p.output_offset = static_cast<int32_t>(out->quant.zero_points[0]);
   const double real = static_cast<double>(a->quant.scales[0]) * static_cast<double>(b->quant.scales[0]) /
                       static_cast<double>(out->quant.scales[0]);
-  kernels::QuantizeMultiplier(real, &p.output_multiplier, &p.output_shift);
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real, &p.output_multiplier, &p.output_shift));
   p.qrange = QuantizedActivationRange(act, *out);
   return Status::Ok();
 }

@@ -70,14 +70,15 @@ Status Prepare(PrepareContext& ctx) {
   TRIAGE_RETURN_IF_ERROR(ExpectPerTensorQuant(*in, ii, "input"));
   TRIAGE_RETURN_IF_ERROR(ExpectPerTensorQuant(*filter, fi, "filter"));
   TRIAGE_RETURN_IF_ERROR(ExpectPerTensorQuant(*out, oi, "output"));
+  TRIAGE_RETURN_IF_ERROR(CheckAccumulator(accum_depth, 255 * 255, bias, bi));
   p.input_offset = -static_cast<int32_t>(in->quant.zero_points[0]);
   p.filter_offset = -static_cast<int32_t>(filter->quant.zero_points[0]);
   p.output_offset = static_cast<int32_t>(out->quant.zero_points[0]);
   p.qrange = QuantizedActivationRange(act, *out);
   const double input_product_scale = static_cast<double>(in->quant.scales[0] * filter->quant.scales[0]);
   int shift = 0;
-  kernels::QuantizeMultiplier(input_product_scale / static_cast<double>(out->quant.scales[0]), &p.output_multiplier,
-                              &shift);
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(input_product_scale / static_cast<double>(out->quant.scales[0]), &p.output_multiplier,
+                              &shift));
   p.output_shift = shift;
   return Status::Ok();
 }

@@ -1,5 +1,8 @@
 #include "inference/ops/op_util.h"
 
+#include <cmath>
+#include <cstring>
+
 namespace triage::inference::ops {
 
 const tflite::Operator* FlatbufferOp(const PrepareContext& ctx) {
@@ -101,6 +104,36 @@ int ComputePadding(int stride, int dilation, int in, int filter, int out) {
   const int effective = (filter - 1) * dilation + 1;
   const int padding = ((out - 1) * stride + effective - in) / 2;
   return padding > 0 ? padding : 0;
+}
+
+Status CheckedMultiplier(double real, int32_t* multiplier, int* shift) {
+  if (!std::isfinite(real) || real < 0.0 || real >= static_cast<double>(1 << 30)) {
+    return Status::Error(StatusCode::kUnsupported, "scale ratio %g is outside the representable range", real);
+  }
+  kernels::QuantizeMultiplier(real, multiplier, shift);
+  return Status::Ok();
+}
+
+Status CheckAccumulator(int64_t terms, int64_t max_term, const TensorSpec* bias, int bias_index) {
+  constexpr int64_t kLimit = int64_t{1} << 30;
+  if (terms * max_term > kLimit) {
+    return Status::Error(StatusCode::kUnsupported,
+                         "%lld accumulated products could overflow the int32 accumulator", static_cast<long long>(terms));
+  }
+  if (bias != nullptr && bias->type == DataType::kInt32) {
+    if (!bias->is_constant()) {
+      return Status::Error(StatusCode::kUnsupported, "bias tensor %d must be a constant", bias_index);
+    }
+    for (int64_t i = 0; i < bias->shape.FlatSize(); ++i) {
+      int32_t v;
+      std::memcpy(&v, bias->data + 4 * i, 4);
+      if (v > kLimit || v < -kLimit) {
+        return Status::Error(StatusCode::kUnsupported, "bias tensor %d: value %d at %lld could overflow", bias_index, v,
+                             static_cast<long long>(i));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 kernels::QuantizedRange QuantizedActivationRange(kernels::Activation act, const TensorSpec& output) {

@@ -38,6 +38,13 @@ int ComputeOutSize(tflite::Padding padding, int in, int filter, int stride, int 
 // Leading (top/left) padding (TFLite's ComputePadding).
 int ComputePadding(int stride, int dilation, int in, int filter, int out);
 
+// QuantizeMultiplier for a real multiplier derived from model scales, refusing
+// values whose shift would leave the 32-bit range (hostile or broken scales).
+Status CheckedMultiplier(double real, int32_t* multiplier, int* shift);
+// Refuses accumulations whose int32 sum could overflow: `terms` products of
+// at most `max_term` magnitude, plus an optional constant int32 bias.
+Status CheckAccumulator(int64_t terms, int64_t max_term, const TensorSpec* bias, int bias_index);
+
 // Activation range in the output's quantized domain.
 kernels::QuantizedRange QuantizedActivationRange(kernels::Activation act, const TensorSpec& output);
 

@@ -1,4 +1,6 @@
 // AVERAGE_POOL_2D and MAX_POOL_2D glue.
+#include <algorithm>
+
 #include "inference/ops/op_util.h"
 #include "kernels/reference/pooling.h"
 
@@ -58,6 +60,8 @@ Status Prepare(PrepareContext& ctx) {
   if (in->quant.scales[0] != out->quant.scales[0] || in->quant.zero_points[0] != out->quant.zero_points[0]) {
     return Status::Error(StatusCode::kUnsupported, "input and output quantization must match for pooling");
   }
+  TRIAGE_RETURN_IF_ERROR(CheckAccumulator(static_cast<int64_t>(std::min(p.filter_h, in_h)) * std::min(p.filter_w, in_w),
+                                          255, nullptr, -1));
   p.qrange = QuantizedActivationRange(act, *out);
   return Status::Ok();
 }

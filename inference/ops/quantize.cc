@@ -52,7 +52,7 @@ Status PrepareQuantize(PrepareContext& ctx) {
   r.input_zero_point = static_cast<int32_t>(in->quant.zero_points[0]);
   r.output_zero_point = d->zero_point;
   const double real = static_cast<double>(in->quant.scales[0]) / static_cast<double>(out->quant.scales[0]);
-  kernels::QuantizeMultiplier(real, &r.multiplier, &r.shift);
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(real, &r.multiplier, &r.shift));
   r.qrange = out->type == DataType::kUint8 ? kernels::QuantizedRange{0, 255} : kernels::QuantizedRange{-128, 127};
   return Status::Ok();
 }

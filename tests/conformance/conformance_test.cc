@@ -50,6 +50,8 @@ std::vector<Case> LoadCases() {
   return cases;
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " / " << c.label; }
+
 class Conformance : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Conformance, OutputMatchesTensorFlowLite) {
