@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian (bookworm) packages triage needs, only those missing.
+# Needs root or sudo. Usage: scripts/install-deps.sh [--with-training]
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  libflatbuffers-dev flatbuffers-compiler
+  libopencv-dev libturbojpeg0-dev zlib1g-dev libssl-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
+)
+if [ "${1:-}" = "--with-training" ]; then
+  packages+=(libtorch-dev)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, then
+#   1. build everything and run every ctest (unit, kernel, conformance, integration, fuzz replay);
+#   2. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run the same tests;
+#   3. build the libFuzzer targets with clang-14 and fuzz each for FUZZ_SECONDS (default 60).
+# Stages can be chosen with TEST_STAGES="build asan fuzz". Exits non-zero on any failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${TRIAGE_SHARED_DIR:-$root/../shared}
+out=${TRIAGE_BUILD_DIR:-$root/build}
+stages=${TEST_STAGES:-build asan fuzz}
+fuzz_seconds=${FUZZ_SECONDS:-60}
+jobs=${JOBS:-$(nproc)}
+"$root/scripts/install-deps.sh"
+
+configure_and_test() {  # <dir> <extra cmake args...>
+  local dir=$1; shift
+  cmake -S "$root" -B "$dir" -G Ninja -DTRIAGE_SHARED_DIR="$shared" "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 900)
+}
+
+for stage in $stages; do
+  case $stage in
+    build)
+      echo "== [1/3] build and test (RelWithDebInfo)"
+      configure_and_test "$out/test" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIAGE_BUILD_BENCH=ON
+      ;;
+    asan)
+      echo "== [2/3] AddressSanitizer + UndefinedBehaviorSanitizer"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        configure_and_test "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DTRIAGE_SANITIZE=ON -DTRIAGE_BUILD_BENCH=OFF \
+          -DCMAKE_CXX_FLAGS="-O1"
+      ;;
+    fuzz)
+      echo "== [3/3] libFuzzer (clang-14), ${fuzz_seconds}s per target"
+      cmake -S "$root" -B "$out/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
+        -DCMAKE_CXX_COMPILER=clang++-14 -DTRIAGE_FUZZ=ON -DTRIAGE_BUILD_TESTS=ON -DTRIAGE_BUILD_BENCH=OFF \
+        -DTRIAGE_SHARED_DIR="$shared" >/dev/null
+      fuzz_targets=$(ninja -C "$out/fuzz" -t targets all | grep -oE '^[A-Za-z0-9_]+_fuzz:' | tr -d ':' | sort -u)
+      [ -n "$fuzz_targets" ] || { echo "test: no fuzz targets configured" >&2; exit 1; }
+      # shellcheck disable=SC2086
+      cmake --build "$out/fuzz" -j "$jobs" --target $fuzz_targets
+      "$root/scripts/fuzz.sh" "$out/fuzz" "$fuzz_seconds"
+      ;;
+    *) echo "test: unknown stage $stage" >&2; exit 2 ;;
+  esac
+done
+echo "== all stages passed: $stages"
