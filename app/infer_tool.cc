@@ -243,8 +243,10 @@ int RunInferTool(int argc, char** argv) {
                  "Compare intermediates with a dump directory (t<index>.bin) and name the first diverging op");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return Fail(std::string(e.what()) + " (see --help)");
   }
 
   if (f.model.empty()) {
