@@ -79,6 +79,7 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
   if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
   ctx.SetOpData(data);
   data->type = type;
+  data->depthwise = depthwise;
   kernels::DepthwiseParams& p = data->params;
   p.stride_h = g.stride_h;
   p.stride_w = g.stride_w;

@@ -15,7 +15,10 @@ struct ConvGeometry {
 
 struct ConvData {
   DataType type = DataType::kFloat32;
-  kernels::DepthwiseParams params;  // ConvParams plus depth multiplier
+  bool depthwise = false;
+  // The depthwise params extend ConvParams with the depth multiplier; plain
+  // CONV_2D kernels read them as ConvParams.
+  kernels::DepthwiseParams params;
 };
 
 // Checks inputs (input, filter, optional bias), the output shape, and the
