@@ -342,7 +342,9 @@ Span<const uint8_t> Model::Metadata(const char* name) const {
   if (!metadata || !buffers) return {};
   for (uint32_t i = 0; i < metadata->size(); ++i) {
     const auto* entry = metadata->Get(i);
-    if (!entry->name() || std::strcmp(entry->name()->c_str(), name) != 0) continue;
+    const auto* entry_name = entry->name();
+    const size_t len = std::strlen(name);
+    if (!entry_name || entry_name->size() != len || std::memcmp(entry_name->data(), name, len) != 0) continue;
     if (entry->buffer() >= buffers->size()) return {};
     const auto* data = buffers->Get(entry->buffer())->data();
     if (!data) return {};

@@ -28,8 +28,15 @@ void QuantizeMultiplier(double real_multiplier, int32_t* quantized_multiplier, i
 
 QuantizedRange ActivationRangeQuantized(Activation act, float output_scale, int32_t output_zero_point,
                                         int32_t qmin, int32_t qmax) {
+  // Rounded in float as TFLite does. Values past the type's range (tiny
+  // output scales from a hostile model) are clamped just outside it before
+  // the integer conversion, so the result stays defined and the min/max
+  // below still saturate to [qmin, qmax].
   auto quantize = [&](float f) {
-    return output_zero_point + static_cast<int32_t>(std::round(f / output_scale));
+    const double q = static_cast<double>(std::round(f / output_scale));
+    const double lo = static_cast<double>(qmin) - output_zero_point - 1.0;
+    const double hi = static_cast<double>(qmax) - output_zero_point + 1.0;
+    return output_zero_point + static_cast<int32_t>(std::min(std::max(q, lo), hi));
   };
   switch (act) {
     case Activation::kRelu:

@@ -30,7 +30,6 @@ void SoftmaxQuantized(const SoftmaxParams& p, const T* input, T* output) {
   constexpr int kScaledDiffIntegerBits = 5;
   constexpr int kAccumulationIntegerBits = 12;
   using ScaledDiff = FixedPoint<kScaledDiffIntegerBits>;
-  using Accum = FixedPoint<kAccumulationIntegerBits>;
   using F0 = FixedPoint<0>;
 
   for (int i = 0; i < p.outer_size; ++i) {
@@ -48,16 +47,18 @@ void SoftmaxQuantized(const SoftmaxParams& p, const T* input, T* output) {
       return fixed_point::ExpOnNegativeValues(ScaledDiff::FromRaw(rescaled));
     };
 
-    Accum sum_of_exps = Accum::Zero();
+    uint32_t sum_of_exps = 0;  // Q12.19, non-negative terms
     for (int c = 0; c < p.depth; ++c) {
       bool in_range;
       const F0 e = scaled_exp(c, &in_range);
-      if (in_range) sum_of_exps = sum_of_exps + fixed_point::Rescale<kAccumulationIntegerBits>(e);
+      if (!in_range) continue;
+      const uint32_t term = static_cast<uint32_t>(fixed_point::Rescale<kAccumulationIntegerBits>(e).raw);
+      sum_of_exps = sum_of_exps > UINT32_MAX - term ? UINT32_MAX : sum_of_exps + term;
     }
 
     int num_bits_over_unit = 0;
-    const F0 shifted_scale = F0::FromRaw(
-        fixed_point::GetReciprocal(sum_of_exps.raw, kAccumulationIntegerBits, &num_bits_over_unit));
+    const F0 shifted_scale = F0::FromRaw(fixed_point::GetReciprocal(static_cast<int32_t>(sum_of_exps),
+                                                                    kAccumulationIntegerBits, &num_bits_over_unit));
 
     for (int c = 0; c < p.depth; ++c) {
       bool in_range;

@@ -2,7 +2,9 @@
 // fixed-point softmax: input differences from the row maximum are scaled to
 // Q5.26, exponentiated in fixed point, summed in Q12.19, and normalized with a
 // fixed-point reciprocal. The output scale is 1/256 with zero point at the
-// type's minimum (0 for uint8, -128 for int8).
+// type's minimum (0 for uint8, -128 for int8). The Q12.19 row sum is read as
+// unsigned (as TFLite's wrapping sum effectively is below 2^32) and saturates
+// instead of wrapping past it, so rows of any length stay sane.
 #ifndef TRIAGE_KERNELS_REFERENCE_SOFTMAX_H_
 #define TRIAGE_KERNELS_REFERENCE_SOFTMAX_H_
 

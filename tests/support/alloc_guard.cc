@@ -36,8 +36,20 @@ void* CountedAlloc(size_t size) {
 
 // Sanitizer builds keep their own allocator hooks; replacing operator new there
 // is still supported by ASan, which intercepts malloc underneath.
+// The whole non-aligned family is replaced so that every new/delete pair goes
+// through the same malloc/free (ASan reports mixed pairs).
 void* operator new(size_t size) { return triage::testing::CountedAlloc(size); }
 void* operator new[](size_t size) { return triage::testing::CountedAlloc(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return triage::testing::CountedAlloc(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }

@@ -1,0 +1,387 @@
+// kernels/kernel_table.h: every entry of every set is filled, and every set
+// produces byte-identical results to the reference set on random inputs.
+//
+// This is the harness future optimized kernels must pass: it is written over
+// all KernelSet values and over sizes below, at and above common tile sizes
+// (1, 3, 4, 5, 7, 8, 9, 15, 16, 17), with raw inputs spanning the whole type
+// range (extreme values, saturation) and all fused activations.
+#include "kernels/kernel_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tests/kernels/kernel_test_util.h"
+#include "tests/kernels/op_runner.h"
+
+namespace triage::kernels {
+namespace {
+
+using testing::QuantSpec;
+using testing::Rng;
+
+const int kTileSizes[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17};
+const KernelSet kAllSets[] = {KernelSet::kReference, KernelSet::kOptimized};
+
+const KernelTable& Ref() { return GetKernelTable(KernelSet::kReference); }
+
+Activation PickAct(Rng& rng) {
+  return rng.Pick({Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1});
+}
+
+// Entries by name, so a missing one is reported by name.
+std::vector<std::pair<const char*, const void*>> Entries(const KernelTable& t) {
+  return {
+      {"conv_float", reinterpret_cast<const void*>(t.conv_float)},
+      {"conv_uint8", reinterpret_cast<const void*>(t.conv_uint8)},
+      {"conv_int8", reinterpret_cast<const void*>(t.conv_int8)},
+      {"depthwise_float", reinterpret_cast<const void*>(t.depthwise_float)},
+      {"depthwise_uint8", reinterpret_cast<const void*>(t.depthwise_uint8)},
+      {"depthwise_int8", reinterpret_cast<const void*>(t.depthwise_int8)},
+      {"fully_connected_float", reinterpret_cast<const void*>(t.fully_connected_float)},
+      {"fully_connected_uint8", reinterpret_cast<const void*>(t.fully_connected_uint8)},
+      {"fully_connected_int8", reinterpret_cast<const void*>(t.fully_connected_int8)},
+      {"average_pool_float", reinterpret_cast<const void*>(t.average_pool_float)},
+      {"average_pool_uint8", reinterpret_cast<const void*>(t.average_pool_uint8)},
+      {"average_pool_int8", reinterpret_cast<const void*>(t.average_pool_int8)},
+      {"max_pool_float", reinterpret_cast<const void*>(t.max_pool_float)},
+      {"max_pool_uint8", reinterpret_cast<const void*>(t.max_pool_uint8)},
+      {"max_pool_int8", reinterpret_cast<const void*>(t.max_pool_int8)},
+      {"add_float", reinterpret_cast<const void*>(t.add_float)},
+      {"add_uint8", reinterpret_cast<const void*>(t.add_uint8)},
+      {"add_int8", reinterpret_cast<const void*>(t.add_int8)},
+      {"mul_float", reinterpret_cast<const void*>(t.mul_float)},
+      {"mul_uint8", reinterpret_cast<const void*>(t.mul_uint8)},
+      {"mul_int8", reinterpret_cast<const void*>(t.mul_int8)},
+      {"softmax_float", reinterpret_cast<const void*>(t.softmax_float)},
+      {"softmax_uint8", reinterpret_cast<const void*>(t.softmax_uint8)},
+      {"softmax_int8", reinterpret_cast<const void*>(t.softmax_int8)},
+  };
+}
+
+TEST(KernelTable, EveryEntryOfEverySetIsNonNull) {
+  for (KernelSet set : kAllSets) {
+    const auto entries = Entries(GetKernelTable(set));
+    EXPECT_EQ(entries.size(), sizeof(KernelTable) / sizeof(void*) - 1) << "update Entries() for new table fields";
+    for (const auto& e : entries) EXPECT_NE(e.second, nullptr) << KernelSetName(set) << "." << e.first;
+  }
+}
+
+TEST(KernelTable, NamesIdentifyTheSetAndTablesAreStable) {
+  EXPECT_STREQ(KernelSetName(KernelSet::kReference), "reference");
+  EXPECT_STREQ(KernelSetName(KernelSet::kOptimized), "optimized");
+  EXPECT_STREQ(GetKernelTable(KernelSet::kReference).name, "reference");
+  EXPECT_STREQ(GetKernelTable(KernelSet::kOptimized).name, "optimized");
+  EXPECT_EQ(&GetKernelTable(KernelSet::kReference), &GetKernelTable(KernelSet::kReference));
+}
+
+TEST(KernelTable, ReferenceSetPointsAtTheReferenceKernels) {
+  const KernelTable& t = Ref();
+  EXPECT_EQ(t.conv_float, &reference::ConvFloat);
+  EXPECT_EQ(t.conv_uint8, &reference::ConvUint8);
+  EXPECT_EQ(t.conv_int8, &reference::ConvInt8PerChannel);
+  EXPECT_EQ(t.depthwise_float, &reference::DepthwiseConvFloat);
+  EXPECT_EQ(t.depthwise_uint8, &reference::DepthwiseConvUint8);
+  EXPECT_EQ(t.depthwise_int8, &reference::DepthwiseConvInt8PerChannel);
+  EXPECT_EQ(t.fully_connected_float, &reference::FullyConnectedFloat);
+  EXPECT_EQ(t.fully_connected_uint8, &reference::FullyConnectedUint8);
+  EXPECT_EQ(t.fully_connected_int8, &reference::FullyConnectedInt8);
+  EXPECT_EQ(t.average_pool_float, &reference::AveragePoolFloat);
+  EXPECT_EQ(t.average_pool_uint8, &reference::AveragePoolQuantized<uint8_t>);
+  EXPECT_EQ(t.average_pool_int8, &reference::AveragePoolQuantized<int8_t>);
+  EXPECT_EQ(t.max_pool_float, &reference::MaxPoolFloat);
+  EXPECT_EQ(t.max_pool_uint8, &reference::MaxPoolQuantized<uint8_t>);
+  EXPECT_EQ(t.max_pool_int8, &reference::MaxPoolQuantized<int8_t>);
+  EXPECT_EQ(t.add_float, &reference::AddFloat);
+  EXPECT_EQ(t.add_uint8, &reference::AddQuantized<uint8_t>);
+  EXPECT_EQ(t.add_int8, &reference::AddQuantized<int8_t>);
+  EXPECT_EQ(t.mul_float, &reference::MulFloat);
+  EXPECT_EQ(t.mul_uint8, &reference::MulQuantized<uint8_t>);
+  EXPECT_EQ(t.mul_int8, &reference::MulQuantized<int8_t>);
+  EXPECT_EQ(t.softmax_float, &reference::SoftmaxFloat);
+  EXPECT_EQ(t.softmax_uint8, &reference::SoftmaxQuantized<uint8_t>);
+  EXPECT_EQ(t.softmax_int8, &reference::SoftmaxQuantized<int8_t>);
+}
+
+// --- Optimized (every non-reference set) vs reference, byte for byte ----------------
+//
+// Each Compare* returns "" when `set` matches the reference byte for byte, or
+// a description of the first difference, so the harness itself can be tested
+// against a deliberately broken table (HarnessDetects* below).
+
+template <typename T>
+std::string Diff(const char* set_name, const std::vector<T>& ref, const std::vector<T>& got, const std::string& what) {
+  if (ref.size() != got.size()) return std::string(set_name) + ": size differs: " + what;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (std::memcmp(&ref[i], &got[i], sizeof(T)) != 0) {
+      return std::string(set_name) + " differs from reference at element " + std::to_string(i) + " of " +
+             std::to_string(ref.size()) + " (" + std::to_string(static_cast<double>(ref[i])) + " vs " +
+             std::to_string(static_cast<double>(got[i])) + "): " + what;
+    }
+  }
+  return "";
+}
+
+#define TRIAGE_RETURN_IF_DIFF(expr)   \
+  do {                                \
+    std::string d_ = (expr);          \
+    if (!d_.empty()) return d_;       \
+  } while (0)
+
+testing::ConvSpec ConvAround(Rng& rng, bool depthwise, int channels) {
+  testing::ConvSpec s;
+  s.depthwise = depthwise;
+  s.batches = rng.Int(1, 2);
+  s.in_h = rng.Pick({1, 3, 4, 5, 8, 9});
+  s.in_w = kTileSizes[rng.Int(0, 9)];
+  if (depthwise) {
+    s.in_d = channels;
+    s.depth_multiplier = rng.Pick({1, 1, 2});
+  } else {
+    s.in_d = kTileSizes[rng.Int(0, 9)];
+    s.out_d = channels;
+    if (rng.Int(0, 4) == 0 && channels % 2 == 0 && s.in_d % 2 == 0) s.groups = 2;
+  }
+  s.f_h = rng.Int(1, 3);
+  s.f_w = rng.Int(1, 3);
+  s.stride_h = s.stride_w = rng.Int(1, 2);
+  s.dilation_h = s.dilation_w = rng.Int(1, 2);
+  s.padding = rng.Bool() ? Padding::kSame : Padding::kValid;
+  if (testing::OutSize(s.padding, s.in_h, s.f_h, s.stride_h, s.dilation_h) < 1 ||
+      testing::OutSize(s.padding, s.in_w, s.f_w, s.stride_w, s.dilation_w) < 1)
+    s.padding = Padding::kSame;
+  s.act = PickAct(rng);
+  s.has_bias = rng.Int(0, 3) != 0;
+  return s;
+}
+
+std::string CompareConv(const KernelTable& set, bool depthwise, uint32_t seed) {
+  Rng rng(seed);
+  for (int channels : kTileSizes) {
+    for (int rep = 0; rep < 3; ++rep) {
+      const testing::ConvSpec s = ConvAround(rng, depthwise, channels);
+      const testing::ConvData d = testing::RandomConvData(rng, s);
+      TRIAGE_RETURN_IF_DIFF(
+          Diff(set.name, testing::RunConvFloat(Ref(), s, d), testing::RunConvFloat(set, s, d), "float " + s.ToString()));
+      auto q8 = testing::QuantizeConv<uint8_t>(s, d);
+      q8.input = rng.Ints<uint8_t>(q8.input.size());  // whole range, saturating outputs
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, q8.Run(Ref()), q8.Run(set), "uint8 " + s.ToString()));
+      auto qi8 = testing::QuantizeConv<int8_t>(s, d);
+      qi8.input = rng.Ints<int8_t>(qi8.input.size());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, qi8.Run(Ref()), qi8.Run(set), "int8 " + s.ToString()));
+    }
+  }
+  return "";
+}
+
+std::string CompareFullyConnected(const KernelTable& set, uint32_t seed) {
+  Rng rng(seed);
+  for (int out_d : kTileSizes) {
+    for (int depth : kTileSizes) {
+      testing::FcSpec s;
+      s.batches = rng.Pick({1, 2, 3, 4});
+      s.accum_depth = depth * rng.Pick({1, 1, 4});
+      s.output_depth = out_d;
+      s.act = PickAct(rng);
+      s.has_bias = rng.Bool();
+      const auto d = testing::RandomFcData(rng, s);
+      TRIAGE_RETURN_IF_DIFF(
+          Diff(set.name, testing::RunFcFloat(Ref(), s, d), testing::RunFcFloat(set, s, d), "float " + s.ToString()));
+      auto q8 = testing::QuantizeFc<uint8_t>(s, d);
+      q8.input = rng.Ints<uint8_t>(q8.input.size());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, q8.Run(Ref()), q8.Run(set), "uint8 " + s.ToString()));
+      auto qi8 = testing::QuantizeFc<int8_t>(s, d, rng.Bool());
+      qi8.input = rng.Ints<int8_t>(qi8.input.size());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, qi8.Run(Ref()), qi8.Run(set), "int8 " + s.ToString()));
+    }
+  }
+  return "";
+}
+
+std::string ComparePooling(const KernelTable& set, uint32_t seed) {
+  Rng rng(seed);
+  for (bool max : {false, true}) {
+    for (int depth : kTileSizes) {
+      for (int rep = 0; rep < 3; ++rep) {
+        testing::PoolSpec s;
+        s.max = max;
+        s.batches = rng.Int(1, 2);
+        s.in_h = rng.Pick({1, 3, 4, 5, 8, 9});
+        s.in_w = kTileSizes[rng.Int(0, 9)];
+        s.depth = depth;
+        s.f_h = rng.Int(1, 3);
+        s.f_w = rng.Int(1, 3);
+        s.stride_h = rng.Int(1, 2);
+        s.stride_w = rng.Int(1, 2);
+        s.padding = rng.Bool() ? Padding::kSame : Padding::kValid;
+        if (testing::OutSize(s.padding, s.in_h, s.f_h, s.stride_h, 1) < 1 ||
+            testing::OutSize(s.padding, s.in_w, s.f_w, s.stride_w, 1) < 1)
+          s.padding = Padding::kSame;
+        s.act = PickAct(rng);
+        const size_t n = static_cast<size_t>(testing::GeometryOf(s).input.FlatSize());
+        const auto f = rng.Floats(n, -8.0f, 8.0f);
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunPoolFloat(Ref(), s, f), testing::RunPoolFloat(set, s, f),
+                                   "float " + s.ToString()));
+        const QuantSpec qu{rng.Pick({0.01f, 0.1f, 1.0f}), rng.Pick({0, 255, rng.Int(0, 255)})};
+        const auto u = rng.Ints<uint8_t>(n);
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunPoolQuantized<uint8_t>(Ref(), s, qu, u),
+                                   testing::RunPoolQuantized<uint8_t>(set, s, qu, u), "uint8 " + s.ToString()));
+        const QuantSpec qs{rng.Pick({0.01f, 0.1f, 1.0f}), rng.Pick({-128, 127, rng.Int(-128, 127)})};
+        const auto i = rng.Ints<int8_t>(n);
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunPoolQuantized<int8_t>(Ref(), s, qs, i),
+                                   testing::RunPoolQuantized<int8_t>(set, s, qs, i), "int8 " + s.ToString()));
+      }
+    }
+  }
+  return "";
+}
+
+std::string CompareAddMul(const KernelTable& set, uint32_t seed) {
+  Rng rng(seed);
+  for (bool mul : {false, true}) {
+    for (int inner : kTileSizes) {
+      for (int rep = 0; rep < 3; ++rep) {
+        // Broadcast patterns around the innermost (vectorized) dimension.
+        const int outer = rng.Pick({1, 2, 3});
+        const int mid = rng.Pick({1, 4, 5});
+        Shape s1 = MakeShape({outer, mid, inner});
+        Shape s2;
+        switch (rep) {
+          case 0: s2 = MakeShape({outer, mid, inner}); break;  // same shape
+          case 1: s2 = MakeShape({inner}); break;              // trailing vector
+          default: s2 = MakeShape({mid, 1}); break;            // inner broadcast
+        }
+        if (rng.Bool()) std::swap(s1, s2);
+        testing::BinarySpec spec{mul, s1, s2, testing::BroadcastShape(s1, s2), PickAct(rng)};
+        const auto fa = rng.Floats(static_cast<size_t>(s1.FlatSize()), -4.0f, 4.0f);
+        const auto fb = rng.Floats(static_cast<size_t>(s2.FlatSize()), -4.0f, 4.0f);
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunBinaryFloat(Ref(), spec, fa, fb),
+                                   testing::RunBinaryFloat(set, spec, fa, fb), "float " + spec.ToString()));
+        const QuantSpec u1{rng.Pick({0.02f, 0.1f}), rng.Pick({0, 255, 128})};
+        const QuantSpec u2{rng.Pick({0.02f, 0.1f}), rng.Pick({0, 255, 100})};
+        const QuantSpec uo{rng.Pick({0.05f, 0.2f}), rng.Pick({0, 255, 128})};
+        const auto ua = rng.Ints<uint8_t>(static_cast<size_t>(s1.FlatSize()));
+        const auto ub = rng.Ints<uint8_t>(static_cast<size_t>(s2.FlatSize()));
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunBinaryQuantized<uint8_t>(Ref(), spec, u1, ua, u2, ub, uo),
+                                   testing::RunBinaryQuantized<uint8_t>(set, spec, u1, ua, u2, ub, uo),
+                                   "uint8 " + spec.ToString()));
+        const QuantSpec s1q{rng.Pick({0.02f, 0.1f}), rng.Pick({-128, 127, 0})};
+        const QuantSpec s2q{rng.Pick({0.02f, 0.1f}), rng.Pick({-128, 127, 3})};
+        const QuantSpec soq{rng.Pick({0.05f, 0.2f}), rng.Pick({-128, 127, 0})};
+        const auto ia = rng.Ints<int8_t>(static_cast<size_t>(s1.FlatSize()));
+        const auto ib = rng.Ints<int8_t>(static_cast<size_t>(s2.FlatSize()));
+        TRIAGE_RETURN_IF_DIFF(Diff(set.name, testing::RunBinaryQuantized<int8_t>(Ref(), spec, s1q, ia, s2q, ib, soq),
+                                   testing::RunBinaryQuantized<int8_t>(set, spec, s1q, ia, s2q, ib, soq),
+                                   "int8 " + spec.ToString()));
+      }
+    }
+  }
+  return "";
+}
+
+std::string CompareSoftmax(const KernelTable& set, uint32_t seed) {
+  Rng rng(seed);
+  for (int depth : kTileSizes) {
+    for (int rep = 0; rep < 4; ++rep) {
+      const int outer = rng.Pick({1, 2, 3, 5});
+      const int d = depth * (rep == 3 ? 16 : 1);
+      const float scale = rng.Pick({0.01f, 0.1f, 0.5f});
+      const SoftmaxParams p = testing::MakeSoftmaxParams(rng.Pick({0.5f, 1.0f, 2.0f}), scale, outer, d);
+      const size_t n = static_cast<size_t>(outer * d);
+      const std::string what = "depth " + std::to_string(d) + " outer " + std::to_string(outer);
+      const auto f = rng.Floats(n, -10.0f, 10.0f);
+      std::vector<float> fr(n), fo(n);
+      Ref().softmax_float(p, f.data(), fr.data());
+      set.softmax_float(p, f.data(), fo.data());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, fr, fo, "float " + what));
+      const auto u = rng.Ints<uint8_t>(n);
+      std::vector<uint8_t> ur(n), uo(n);
+      Ref().softmax_uint8(p, u.data(), ur.data());
+      set.softmax_uint8(p, u.data(), uo.data());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, ur, uo, "uint8 " + what));
+      const auto i = rng.Ints<int8_t>(n);
+      std::vector<int8_t> ir(n), io(n);
+      Ref().softmax_int8(p, i.data(), ir.data());
+      set.softmax_int8(p, i.data(), io.data());
+      TRIAGE_RETURN_IF_DIFF(Diff(set.name, ir, io, "int8 " + what));
+    }
+  }
+  return "";
+}
+
+class SetVsReference : public ::testing::TestWithParam<KernelSet> {
+ protected:
+  const KernelTable& Set() const { return GetKernelTable(GetParam()); }
+};
+
+TEST_P(SetVsReference, ConvIsByteIdentical) { EXPECT_EQ(CompareConv(Set(), false, 81), ""); }
+TEST_P(SetVsReference, DepthwiseConvIsByteIdentical) { EXPECT_EQ(CompareConv(Set(), true, 82), ""); }
+TEST_P(SetVsReference, FullyConnectedIsByteIdentical) { EXPECT_EQ(CompareFullyConnected(Set(), 83), ""); }
+TEST_P(SetVsReference, PoolingIsByteIdentical) { EXPECT_EQ(ComparePooling(Set(), 84), ""); }
+TEST_P(SetVsReference, AddAndMulAreByteIdentical) { EXPECT_EQ(CompareAddMul(Set(), 85), ""); }
+TEST_P(SetVsReference, SoftmaxIsByteIdentical) { EXPECT_EQ(CompareSoftmax(Set(), 86), ""); }
+
+INSTANTIATE_TEST_SUITE_P(AllSets, SetVsReference, ::testing::ValuesIn(kAllSets),
+                         [](const ::testing::TestParamInfo<KernelSet>& info) {
+                           return std::string(KernelSetName(info.param));
+                         });
+
+// --- The harness must catch a kernel that is off by one LSB in one element ------------
+
+void ConvInt8OffByOne(const ConvParams& p, const Shape& is, const int8_t* in, const Shape& fs, const int8_t* f,
+                      const int32_t* b, const Shape& os, int8_t* out) {
+  reference::ConvInt8PerChannel(p, is, in, fs, f, b, os, out);
+  out[os.FlatSize() - 1] ^= 1;
+}
+void DepthwiseUint8OffByOne(const DepthwiseParams& p, const Shape& is, const uint8_t* in, const Shape& fs,
+                            const uint8_t* f, const int32_t* b, const Shape& os, uint8_t* out) {
+  reference::DepthwiseConvUint8(p, is, in, fs, f, b, os, out);
+  out[0] ^= 1;
+}
+void FcFloatOffByOneUlp(const FullyConnectedParams& p, const float* in, const float* f, const float* b, float* out) {
+  reference::FullyConnectedFloat(p, in, f, b, out);
+  out[0] = std::nextafter(out[0], 1e30f);
+}
+void AvgPoolInt8OffByOne(const PoolParams& p, const Shape& is, const int8_t* in, const Shape& os, int8_t* out) {
+  reference::AveragePoolQuantized<int8_t>(p, is, in, os, out);
+  out[os.FlatSize() / 2] ^= 1;
+}
+void MulUint8OffByOne(const MulParams& p, const Shape& s1, const uint8_t* a, const Shape& s2, const uint8_t* b,
+                      const Shape& so, uint8_t* out) {
+  reference::MulQuantized<uint8_t>(p, s1, a, s2, b, so, out);
+  out[so.FlatSize() - 1] ^= 1;
+}
+void SoftmaxInt8OffByOne(const SoftmaxParams& p, const int8_t* in, int8_t* out) {
+  reference::SoftmaxQuantized<int8_t>(p, in, out);
+  out[p.outer_size * p.depth - 1] ^= 1;
+}
+
+TEST(KernelTableHarness, DetectsAKernelThatDiffersInOneElement) {
+  KernelTable broken = Ref();
+  broken.name = "broken";
+  broken.conv_int8 = &ConvInt8OffByOne;
+  EXPECT_NE(CompareConv(broken, false, 81), "");
+  broken = Ref();
+  broken.depthwise_uint8 = &DepthwiseUint8OffByOne;
+  EXPECT_NE(CompareConv(broken, true, 82), "");
+  broken = Ref();
+  broken.fully_connected_float = &FcFloatOffByOneUlp;
+  EXPECT_NE(CompareFullyConnected(broken, 83), "");
+  broken = Ref();
+  broken.average_pool_int8 = &AvgPoolInt8OffByOne;
+  EXPECT_NE(ComparePooling(broken, 84), "");
+  broken = Ref();
+  broken.mul_uint8 = &MulUint8OffByOne;
+  EXPECT_NE(CompareAddMul(broken, 85), "");
+  broken = Ref();
+  broken.softmax_int8 = &SoftmaxInt8OffByOne;
+  EXPECT_NE(CompareSoftmax(broken, 86), "");
+}
+
+}  // namespace
+}  // namespace triage::kernels
