@@ -427,7 +427,7 @@ void DroppedBlocks(const Ctx& c, uint8_t* rgb, int stride) {
   for (int b = start; b < total; ++b) {
     const int bx = b % bw, by = b / bw;
     const uint32_t hb = Hash2(bx, by, c.noise_seed ^ 0xB10Cu);
-    uint8_t col[3];
+    uint8_t col[3] = {0, 0, 0};
     bool flat = HashToUnit(hb) < p_drop;
     if (flat) {
       // Flat DC colour: luma plus a strong chroma error, greens and tans.
