@@ -59,9 +59,8 @@ Status PrepareKind(PrepareContext& ctx, Kind kind) {
     return Status::Error(StatusCode::kUnsupported, "input tensor %d: type %s unsupported", ii,
                          kernels::DataTypeName(in->type));
   }
-  auto* data = ctx.AllocateOpData<ActData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  ActData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = in->type;
   data->kind = kind;
   data->size = in->shape.FlatSize();

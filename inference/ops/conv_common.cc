@@ -66,18 +66,10 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
   }
   TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *filter, fi, "filter", type));
   TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *out, oi, "output", type));
-  if (bias) {
-    TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *bias, bi, "bias", type == DataType::kFloat32 ? DataType::kFloat32
-                                                                                     : DataType::kInt32));
-    if (bias->shape.FlatSize() != out_d) {
-      return Status::Error(StatusCode::kInvalidArgument, "bias tensor %d: %lld elements, expected %d", bi,
-                           static_cast<long long>(bias->shape.FlatSize()), out_d);
-    }
-  }
+  TRIAGE_RETURN_IF_ERROR(ExpectBias(ctx, bias, bi, type, out_d));
 
-  auto* data = ctx.AllocateOpData<ConvData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  ConvData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = type;
   data->depthwise = depthwise;
   kernels::DepthwiseParams& p = data->params;

@@ -133,9 +133,8 @@ Status PreparePad(PrepareContext& ctx) {
   if (paddings->shape.rank != 2 || paddings->shape.dims[0] != rank || paddings->shape.dims[1] != 2) {
     return Status::Error(StatusCode::kInvalidArgument, "paddings tensor %d: shape must be [%d, 2]", pi, rank);
   }
-  auto* d = ctx.AllocateOpData<PadData>();
-  if (!d) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(d);
+  PadData* d = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &d));
   int32_t pads[8];
   std::memcpy(pads, paddings->data, sizeof(int32_t) * 2 * static_cast<size_t>(rank));
   const int offset = 4 - rank;
@@ -191,9 +190,8 @@ Status PrepareMean(PrepareContext& ctx) {
   TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *axis, ai, "axis", DataType::kInt32));
   const auto* o = Options<tflite::ReducerOptions>(ctx);
   const bool keep_dims = o ? o->keep_dims() : false;
-  auto* d = ctx.AllocateOpData<MeanData>();
-  if (!d) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(d);
+  MeanData* d = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &d));
   d->type = in->type;
   const int rank = in->shape.rank;
   const int64_t n_axes = axis->shape.FlatSize();

@@ -64,9 +64,8 @@ Status PrepareAdd(PrepareContext& ctx) {
   if (o) TRIAGE_RETURN_IF_ERROR(ActivationFrom(o->fused_activation_function(), &act));
   const TensorSpec *a, *b, *out;
   TRIAGE_RETURN_IF_ERROR(CommonChecks(ctx, &a, &b, &out));
-  auto* data = ctx.AllocateOpData<AddData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  AddData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = a->type;
   kernels::AddParams& p = data->params;
   if (a->type == DataType::kFloat32) {
@@ -119,9 +118,8 @@ Status PrepareMul(PrepareContext& ctx) {
   if (o) TRIAGE_RETURN_IF_ERROR(ActivationFrom(o->fused_activation_function(), &act));
   const TensorSpec *a, *b, *out;
   TRIAGE_RETURN_IF_ERROR(CommonChecks(ctx, &a, &b, &out));
-  auto* data = ctx.AllocateOpData<MulData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  MulData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = a->type;
   kernels::MulParams& p = data->params;
   if (a->type == DataType::kFloat32) {

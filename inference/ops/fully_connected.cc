@@ -47,17 +47,9 @@ Status Prepare(PrepareContext& ctx) {
   }
   TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *filter, fi, "filter", type));
   TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *out, oi, "output", type));
-  if (bias) {
-    TRIAGE_RETURN_IF_ERROR(
-        ExpectType(ctx, *bias, bi, "bias", type == DataType::kFloat32 ? DataType::kFloat32 : DataType::kInt32));
-    if (bias->shape.FlatSize() != out_depth) {
-      return Status::Error(StatusCode::kInvalidArgument, "bias tensor %d: %lld elements, expected %d", bi,
-                           static_cast<long long>(bias->shape.FlatSize()), out_depth);
-    }
-  }
-  auto* data = ctx.AllocateOpData<FcData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  TRIAGE_RETURN_IF_ERROR(ExpectBias(ctx, bias, bi, type, out_depth));
+  FcData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = type;
   kernels::FullyConnectedParams& p = data->params;
   p.batches = batches;

@@ -106,6 +106,18 @@ int ComputePadding(int stride, int dilation, int in, int filter, int out) {
   return padding > 0 ? padding : 0;
 }
 
+Status ExpectBias(const PrepareContext& ctx, const TensorSpec* bias, int bias_index, DataType input_type,
+                  int channels) {
+  if (bias == nullptr) return Status::Ok();
+  TRIAGE_RETURN_IF_ERROR(ExpectType(ctx, *bias, bias_index, "bias",
+                                    input_type == DataType::kFloat32 ? DataType::kFloat32 : DataType::kInt32));
+  if (bias->shape.FlatSize() != channels) {
+    return Status::Error(StatusCode::kInvalidArgument, "bias tensor %d: %lld elements, expected %d", bias_index,
+                         static_cast<long long>(bias->shape.FlatSize()), channels);
+  }
+  return Status::Ok();
+}
+
 Status CheckedMultiplier(double real, int32_t* multiplier, int* shift) {
   if (!std::isfinite(real) || real < 0.0 || real >= static_cast<double>(1 << 30)) {
     return Status::Error(StatusCode::kUnsupported, "scale ratio %g is outside the representable range", real);

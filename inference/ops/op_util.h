@@ -38,6 +38,20 @@ int ComputeOutSize(tflite::Padding padding, int in, int filter, int stride, int 
 // Leading (top/left) padding (TFLite's ComputePadding).
 int ComputePadding(int stride, int dilation, int in, int filter, int out);
 
+// Optional bias of a conv/FC layer: float for float layers, int32 for
+// quantized ones, one value per output channel.
+Status ExpectBias(const PrepareContext& ctx, const TensorSpec* bias, int bias_index, DataType input_type,
+                  int channels);
+
+// Allocates the operator's data block and attaches it to the operator.
+template <typename T>
+Status NewOpData(PrepareContext& ctx, T** out) {
+  *out = ctx.AllocateOpData<T>();
+  if (*out == nullptr) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
+  ctx.SetOpData(*out);
+  return Status::Ok();
+}
+
 // QuantizeMultiplier for a real multiplier derived from model scales, refusing
 // values whose shift would leave the 32-bit range (hostile or broken scales).
 Status CheckedMultiplier(double real, int32_t* multiplier, int* shift);

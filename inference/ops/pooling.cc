@@ -40,9 +40,8 @@ Status Prepare(PrepareContext& ctx) {
     return Status::Error(StatusCode::kUnsupported, "input tensor %d: type %s unsupported", ii,
                          kernels::DataTypeName(in->type));
   }
-  auto* data = ctx.AllocateOpData<PoolData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  PoolData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = in->type;
   kernels::PoolParams& p = data->params;
   p.stride_h = o->stride_h();

@@ -29,9 +29,8 @@ Status Prepare(PrepareContext& ctx) {
   if (!std::isfinite(beta) || !(beta > 0.0f)) {
     return Status::Error(StatusCode::kInvalidArgument, "beta %g must be finite and > 0", static_cast<double>(beta));
   }
-  auto* data = ctx.AllocateOpData<SoftmaxData>();
-  if (!data) return Status::Error(StatusCode::kResourceExhausted, "cannot allocate op data");
-  ctx.SetOpData(data);
+  SoftmaxData* data = nullptr;
+  TRIAGE_RETURN_IF_ERROR(NewOpData(ctx, &data));
   data->type = in->type;
   kernels::SoftmaxParams& p = data->params;
   p.beta = beta;
