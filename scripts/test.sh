@@ -13,11 +13,15 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 jobs=${JOBS:-$(nproc)}
 "$root/scripts/install-deps.sh"
 
+passed=0
 configure_and_test() {  # <dir> <extra cmake args...>
   local dir=$1; shift
   cmake -S "$root" -B "$dir" -G Ninja -DTRIAGE_SHARED_DIR="$shared" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
-  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 900)
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 900) | tee "$dir/ctest.log"
+  local n
+  n=$(grep -oE 'tests passed, 0 tests failed out of [0-9]+' "$dir/ctest.log" | grep -oE '[0-9]+$' || echo 0)
+  passed=$((passed + n))
 }
 
 for stage in $stages; do
@@ -42,8 +46,10 @@ for stage in $stages; do
       # shellcheck disable=SC2086
       cmake --build "$out/fuzz" -j "$jobs" --target $fuzz_targets
       "$root/scripts/fuzz.sh" "$out/fuzz" "$fuzz_seconds"
+      passed=$((passed + $(grep -c . "$out/fuzz/fuzz_targets.txt")))
       ;;
     *) echo "test: unknown stage $stage" >&2; exit 2 ;;
   esac
 done
 echo "== all stages passed: $stages"
+echo "total: $passed passed, 0 failed"
