@@ -58,11 +58,7 @@ void ConvUint8(const ConvParams& p, const Shape& input_shape, const uint8_t* inp
       [&](int32_t& acc, uint8_t in, uint8_t f) {
         acc += (static_cast<int32_t>(f) + p.filter_offset) * (static_cast<int32_t>(in) + p.input_offset);
       },
-      [&](int32_t acc, int oc) {
-        if (bias) acc += bias[oc];
-        acc = MultiplyByQuantizedMultiplier(acc, p.output_multiplier, p.output_shift) + p.output_offset;
-        return static_cast<uint8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
-      });
+      [&](int32_t acc, int oc) { return ConvOutputUint8(acc, bias, oc, p); });
 }
 
 void ConvInt8PerChannel(const ConvParams& p, const Shape& input_shape, const int8_t* input,
@@ -73,12 +69,7 @@ void ConvInt8PerChannel(const ConvParams& p, const Shape& input_shape, const int
       [&](int32_t& acc, int8_t in, int8_t f) {
         acc += static_cast<int32_t>(f) * (static_cast<int32_t>(in) + p.input_offset);
       },
-      [&](int32_t acc, int oc) {
-        if (bias) acc += bias[oc];
-        acc = MultiplyByQuantizedMultiplier(acc, p.per_channel_multiplier[oc], p.per_channel_shift[oc]) +
-              p.output_offset;
-        return static_cast<int8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
-      });
+      [&](int32_t acc, int oc) { return ConvOutputInt8PerChannel(acc, bias, oc, p); });
 }
 
 }  // namespace triage::kernels::reference

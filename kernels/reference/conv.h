@@ -29,6 +29,19 @@ struct ConvParams {
 
 namespace reference {
 
+// Output stage shared by the convolution kernels: add the bias, requantize
+// (per-tensor for uint8, per-channel for int8), add the output offset, clamp.
+inline uint8_t ConvOutputUint8(int32_t acc, const int32_t* bias, int oc, const ConvParams& p) {
+  if (bias) acc += bias[oc];
+  acc = MultiplyByQuantizedMultiplier(acc, p.output_multiplier, p.output_shift) + p.output_offset;
+  return static_cast<uint8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
+}
+inline int8_t ConvOutputInt8PerChannel(int32_t acc, const int32_t* bias, int oc, const ConvParams& p) {
+  if (bias) acc += bias[oc];
+  acc = MultiplyByQuantizedMultiplier(acc, p.per_channel_multiplier[oc], p.per_channel_shift[oc]) + p.output_offset;
+  return static_cast<int8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
+}
+
 void ConvFloat(const ConvParams& p, const Shape& input_shape, const float* input, const Shape& filter_shape,
                const float* filter, const float* bias, const Shape& output_shape, float* output);
 void ConvUint8(const ConvParams& p, const Shape& input_shape, const uint8_t* input, const Shape& filter_shape,
