@@ -1,6 +1,7 @@
 #include "inference/interpreter.h"
 
 #include <cstring>
+#include <new>
 #include <limits>
 
 #include "inference/memory_planner.h"
@@ -62,6 +63,16 @@ Interpreter::Interpreter(Interpreter&&) noexcept = default;
 
 Status Interpreter::Prepare() {
   if (prepared_) return Status::Ok();
+  // Prepare builds its tables in std::vector; an allocation failure must
+  // come back as a Status, not cross into the caller as an exception.
+  try {
+    return PrepareUnchecked();
+  } catch (const std::bad_alloc&) {
+    return Status::Error(StatusCode::kResourceExhausted, "interpreter: out of memory during Prepare");
+  }
+}
+
+Status Interpreter::PrepareUnchecked() {
   const auto specs = model_.tensors();
   const auto ops = model_.operators();
   tensors_.assign(specs.size(), RuntimeTensor{});

@@ -71,7 +71,8 @@ class Interpreter {
 
   // Resolves every operator, runs its Prepare (types, shapes, quantization,
   // precomputed multipliers) and plans the arena. Errors name the op index,
-  // op name and tensor. Idempotent.
+  // op name and tensor. Out of memory is a kResourceExhausted Status, never
+  // an exception. Idempotent.
   Status Prepare();
   // Binds the arena: a caller-owned buffer of at least arena_bytes(), 16-byte
   // aligned; or an empty span to let the interpreter allocate its own.
@@ -98,12 +99,13 @@ class Interpreter {
   const kernels::KernelTable& kernels() const { return *kernels_; }
   bool prepared() const { return prepared_; }
   bool allocated() const { return allocated_; }
-  // Arena offset of a non-constant tensor (for inspection and fault injection).
+  // The bound arena (for inspection and fault injection between operators).
   Span<uint8_t> arena() const { return arena_; }
 
  private:
   struct OpState;
   class PrepareCtx;
+  Status PrepareUnchecked();
   class EvalCtx;
 
   const Model& model_;

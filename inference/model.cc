@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "inference/schema_internal.h"
 
@@ -85,12 +86,16 @@ Result<Model> Model::Create(Span<const uint8_t> bytes) {
     return Status::Error(StatusCode::kDataLoss,
                          "model: FlatBuffers verification failed (corrupt or truncated file)");
   }
-  Model model;
-  model.bytes_ = bytes;
-  model.root_ = tflite::GetModel(bytes.data());
-  Status s = model.Index();
-  if (!s.ok()) return s.WithContext("model");
-  return model;
+  try {
+    Model model;
+    model.bytes_ = bytes;
+    model.root_ = tflite::GetModel(bytes.data());
+    Status s = model.Index();
+    if (!s.ok()) return s.WithContext("model");
+    return model;
+  } catch (const std::bad_alloc&) {
+    return Status::Error(StatusCode::kResourceExhausted, "model: out of memory while indexing");
+  }
 }
 
 Status Model::Index() {

@@ -89,6 +89,7 @@ struct OperatorSpec {
 class Model {
  public:
   // Verifies and indexes a model held in caller-owned, 16-byte-aligned bytes.
+  // Out of memory is a kResourceExhausted Status, never an exception.
   static Result<Model> Create(Span<const uint8_t> bytes);
 
   Span<const TensorSpec> tensors() const { return Span<const TensorSpec>(tensors_); }

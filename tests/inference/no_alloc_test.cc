@@ -51,27 +51,51 @@ TEST(NoAllocation, InvokeOnSharedModelsAllocatesNothing) {
   }
 }
 
-TEST(NoAllocation, PrepareFailsCleanlyWhenAllocationFails) {
-  // ncnn-style: fail the Nth allocation during Prepare; it must return an
-  // error or succeed, never crash.
+TEST(NoAllocation, PrepareReportsOutOfMemoryAsAStatus) {
+  // ncnn-style: fail the Nth allocation of Prepare + AllocateTensors. Each
+  // attempt must either report kResourceExhausted or leave a working
+  // interpreter whose output matches an unhindered run; never throw.
   AlignedBuffer buf = ToAligned(testing::Int8NetWriter().Build());
   auto model = Model::Create(buf.span());
   ASSERT_TRUE(model.ok());
   OpResolver r;
   ASSERT_TRUE(AddAllBuiltinOps(r).ok());
-  for (size_t n = 1; n < 40; ++n) {
+  Interpreter reference(*model, r);
+  ASSERT_TRUE(reference.PrepareAndAllocate().ok());
+  std::memset(reference.input(0).data, 1, reference.input(0).bytes);
+  ASSERT_TRUE(reference.Invoke().ok());
+  const TensorView want = reference.output(0);
+
+  int failures = 0, successes = 0;
+  for (size_t n = 1; n <= 60; ++n) {
     Interpreter interp(*model, r);
     testing::FailNthAllocation(n);
     Status s = Status::Ok();
-    try {
-      s = interp.PrepareAndAllocate();
-    } catch (const std::bad_alloc&) {
-      // std::vector growth in Prepare may throw; the interpreter stays usable.
-    }
+    EXPECT_NO_THROW(s = interp.PrepareAndAllocate()) << "allocation " << n;
     testing::FailNthAllocation(0);
-    (void)s;
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.message();
+      EXPECT_FALSE(interp.allocated());
+      ++failures;
+      continue;
+    }
+    ++successes;
+    std::memset(interp.input(0).data, 1, interp.input(0).bytes);
+    ASSERT_TRUE(interp.Invoke().ok());
+    EXPECT_EQ(0, std::memcmp(interp.output(0).data, want.data, want.bytes)) << "allocation " << n;
   }
-  SUCCEED();
+  EXPECT_GT(failures, 0) << "no injected failure reached Prepare";
+  EXPECT_GT(successes, 0) << "Prepare needs more than 60 allocations";
+}
+
+TEST(NoAllocation, ModelCreateReportsOutOfMemoryAsAStatus) {
+  AlignedBuffer buf = ToAligned(testing::Uint8ConvNetWriter().Build());
+  testing::FailNthAllocation(1);
+  Result<Model> model = Status::Error(StatusCode::kInternal, "unset");
+  EXPECT_NO_THROW(model = Model::Create(buf.span()));
+  testing::FailNthAllocation(0);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), StatusCode::kResourceExhausted);
 }
 
 }  // namespace
