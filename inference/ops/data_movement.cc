@@ -233,8 +233,10 @@ Status PrepareMean(PrepareContext& ctx) {
   p.output_scale = out->quant.scales[0];
   p.input_zero_point = static_cast<int32_t>(in->quant.zero_points[0]);
   p.output_zero_point = static_cast<int32_t>(out->quant.zero_points[0]);
-  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(static_cast<double>(p.input_scale) / static_cast<double>(p.output_scale), &p.multiplier,
-                              &p.shift));
+  TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(static_cast<double>(p.input_scale) / static_cast<double>(p.output_scale),
+                                           &p.multiplier, &p.shift));
+  // uint8 folds the element count into its own multiplier and bias.
+  if (in->type == DataType::kUint8) kernels::reference::PrepareMeanUint8HW(p, in->shape.dims[1] * in->shape.dims[2]);
   return Status::Ok();
 }
 

@@ -111,22 +111,22 @@ void MeanInt8HW(const MeanParams& p, const Shape& in, const int8_t* input, int8_
   }
 }
 
-void MeanUint8HW(const MeanParams& p, const Shape& in, const uint8_t* input, uint8_t* output) {
-  const int batches = in.dims[0], h = in.dims[1], w = in.dims[2], depth = in.dims[3];
-  const float count = static_cast<float>(h * w);
+void PrepareMeanUint8HW(MeanParams& p, int count) {
   float temp = static_cast<float>(p.input_zero_point) * p.input_scale / p.output_scale;
   temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
-  const int32_t bias = p.output_zero_point - static_cast<int32_t>(temp);
-  const double real_scale = static_cast<double>(p.input_scale / (count * p.output_scale));
-  int32_t multiplier;
-  int shift;
-  QuantizeMultiplier(real_scale, &multiplier, &shift);
+  p.uint8_bias = p.output_zero_point - static_cast<int32_t>(temp);
+  const double real_scale = static_cast<double>(p.input_scale / (static_cast<float>(count) * p.output_scale));
+  QuantizeMultiplier(real_scale, &p.multiplier, &p.shift);
+}
+
+void MeanUint8HW(const MeanParams& p, const Shape& in, const uint8_t* input, uint8_t* output) {
+  const int batches = in.dims[0], h = in.dims[1], w = in.dims[2], depth = in.dims[3];
   for (int b = 0; b < batches; ++b) {
     for (int c = 0; c < depth; ++c) {
       int32_t acc = 0;
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) acc += input[Offset4D(in, b, y, x, c)];
-      acc = MultiplyByQuantizedMultiplier(acc, multiplier, shift) + bias;
+      acc = MultiplyByQuantizedMultiplier(acc, p.multiplier, p.shift) + p.uint8_bias;
       output[b * depth + c] = static_cast<uint8_t>(Clamp(acc, 0, 255));
     }
   }

@@ -44,6 +44,7 @@ struct MeanParams {
   int shift = 0;
   int32_t input_zero_point = 0, output_zero_point = 0;
   float input_scale = 1.0f, output_scale = 1.0f;
+  int32_t uint8_bias = 0;  // uint8 only: set by PrepareMeanUint8HW
   bool reduce_axis[Shape::kMaxRank] = {};
 };
 
@@ -60,7 +61,10 @@ void MeanFloat(const MeanParams& p, const Shape& input_shape, const float* input
 // the 1/count factor is folded into the requantization multiplier.
 void MeanInt8HW(const MeanParams& p, const Shape& input_shape, const int8_t* input, int8_t* output);
 // TFLite's uint8 reference Mean over axes {1, 2}: float-derived bias and a
-// single multiplier of input_scale / (count * output_scale).
+// single multiplier of input_scale / (count * output_scale). The constants
+// depend only on shapes and scales: PrepareMeanUint8HW computes them once
+// (multiplier, shift, uint8_bias) before MeanUint8HW runs.
+void PrepareMeanUint8HW(MeanParams& p, int count);
 void MeanUint8HW(const MeanParams& p, const Shape& input_shape, const uint8_t* input, uint8_t* output);
 void Copy(size_t bytes, const uint8_t* input, uint8_t* output);
 

@@ -238,6 +238,7 @@ TEST(MeanUint8HW, FollowsTfliteReferenceBiasRounding) {
   p.output_scale = 0.5f;
   std::vector<uint8_t> out(3);
   const std::vector<uint8_t> in = {128, 129, 130, 130, 128, 128, 132, 128, 128, 134, 128, 128};
+  reference::PrepareMeanUint8HW(p, 4);
   reference::MeanUint8HW(p, MakeShape({1, 2, 2, 3}), in.data(), out.data());
   // Channel 1: 513 / 4 = 128.25 still becomes 129: the high multiply rounds
   // 256.5 up to 257 before the rounding shift (TFLite's double rounding).
@@ -248,6 +249,7 @@ TEST(MeanUint8HW, FollowsTfliteReferenceBiasRounding) {
   // where the exact value 0.75 would round to 1. Bit-exactness keeps this.
   p.output_zero_point = 0;
   p.output_scale = 1.0f;
+  reference::PrepareMeanUint8HW(p, 4);
   reference::MeanUint8HW(p, MakeShape({1, 2, 2, 3}), in.data(), out.data());
   EXPECT_EQ(out[0], 2);
 }
