@@ -1,0 +1,552 @@
+#include "ground/dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "downlink/checksum.h"
+#include "ground/mobilenet.h"
+#include "ground/progress.h"
+#include "imaging/det_math.h"
+#include "imaging/jpeg_codec.h"
+#include "imaging/resample.h"
+#include "imaging/simulator.h"
+
+namespace triage::ground {
+namespace fs = std::filesystem;
+namespace {
+
+using imaging::Image;
+using imaging::det::MixSeed;
+using imaging::det::Rng;
+
+// Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes,
+// commas and newlines inside quotes). Returns false on an unterminated quote.
+bool ParseCsv(const std::string& text, std::vector<std::vector<std::string>>* records, size_t* bad_line) {
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false, any = false;
+  size_t line = 1, quote_line = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      quote_line = line;
+      any = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) {
+        record.push_back(std::move(field));
+        records->push_back(std::move(record));
+      }
+      record.clear();
+      field.clear();
+      any = false;
+      ++line;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (quoted) {
+    *bad_line = quote_line;
+    return false;
+  }
+  if (any || !field.empty()) {
+    record.push_back(std::move(field));
+    records->push_back(std::move(record));
+  }
+  return true;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error(StatusCode::kNotFound, "%s: cannot open", path.c_str());
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+uint8_t Clamp8(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+
+float Gaussian(Rng& rng) {
+  // Box-Muller; ground-side, libm is fine.
+  const double u1 = std::max(rng.Uniform(), 1e-12), u2 = rng.Uniform();
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+}
+
+// Random flips and quarter turns of a square image, in place.
+void FlipRotate(Image* img, Rng& rng) {
+  const int n = img->width;
+  const int k = static_cast<int>(rng.Below(4));
+  const bool flip = rng.Bernoulli(0.5);
+  if (k == 0 && !flip) return;
+  Image out = imaging::MakeImage(n, n, 3);
+  for (int y = 0; y < n; ++y) {
+    for (int x = 0; x < n; ++x) {
+      int sx = flip ? n - 1 - x : x, sy = y;
+      for (int r = 0; r < k; ++r) {
+        const int t = sx;
+        sx = sy;
+        sy = n - 1 - t;
+      }
+      for (int c = 0; c < 3; ++c) out.pixels[(y * n + x) * 3 + c] = img->pixels[(sy * n + sx) * 3 + c];
+    }
+  }
+  *img = std::move(out);
+}
+
+bool IsOpsSat(const ManifestRow& row) {
+  return row.source.find("opssat") != std::string::npos || row.source.find("georgeslabreche") != std::string::npos;
+}
+
+Status EnsureDir(const fs::path& p) {
+  std::error_code ec;
+  fs::create_directories(p, ec);
+  if (ec) return Status::Error(StatusCode::kIoError, "%s: cannot create folder: %s", p.c_str(), ec.message().c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<ManifestRow>> ParseManifest(const std::string& text, const std::string& what) {
+  std::vector<std::vector<std::string>> records;
+  size_t bad_line = 0;
+  if (!ParseCsv(text, &records, &bad_line)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: unterminated quoted field starts here", what.c_str(), bad_line);
+  }
+  if (records.empty()) return Status::Error(StatusCode::kInvalidArgument, "%s: empty manifest", what.c_str());
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < records[0].size(); ++i) col[records[0][i]] = i;
+  if (!col.count("file") || !col.count("class")) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s:1: header needs 'file' and 'class' columns", what.c_str());
+  }
+  auto get = [&](const std::vector<std::string>& r, const char* name) -> std::string {
+    auto it = col.find(name);
+    return it != col.end() && it->second < r.size() ? r[it->second] : std::string();
+  };
+  std::vector<ManifestRow> rows;
+  for (size_t i = 1; i < records.size(); ++i) {
+    const auto& r = records[i];
+    if (r.size() != records[0].size()) {
+      return Status::Error(StatusCode::kInvalidArgument, "%s: record %zu has %zu fields, header has %zu", what.c_str(),
+                           i + 1, r.size(), records[0].size());
+    }
+    ManifestRow row;
+    row.file = get(r, "file");
+    row.cls = get(r, "class");
+    row.group = get(r, "group");
+    row.confidence = get(r, "confidence");
+    row.origin = get(r, "origin");
+    row.source = col.count("source_repo") ? get(r, "source_repo") : get(r, "source");
+    if (row.file.empty() || row.cls.empty()) {
+      return Status::Error(StatusCode::kInvalidArgument, "%s: record %zu: empty file or class", what.c_str(), i + 1);
+    }
+    if (row.file.find("..") != std::string::npos || row.file[0] == '/') {
+      return Status::Error(StatusCode::kInvalidArgument, "%s: record %zu: file '%s' leaves the folder", what.c_str(),
+                           i + 1, row.file.c_str());
+    }
+    if (row.group.empty()) row.group = row.file;
+    if (row.confidence.empty()) row.confidence = "h";
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<std::vector<ManifestRow>> ReadManifest(const std::string& path) {
+  Result<std::string> text = ReadText(path);
+  if (!text.ok()) return text.status();
+  return ParseManifest(*text, path);
+}
+
+Result<std::vector<ManifestRow>> ListLabelledFolder(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::Error(StatusCode::kNotFound, "%s: not a folder", dir.c_str());
+  const fs::path manifest = fs::path(dir) / "manifest.csv";
+  if (fs::exists(manifest, ec)) return ReadManifest(manifest.string());
+  std::vector<ManifestRow> rows;
+  for (const std::string& cls : TriageLabels()) {
+    const fs::path sub = fs::path(dir) / cls;
+    if (!fs::is_directory(sub, ec)) continue;
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(sub, ec)) {
+      if (!e.is_regular_file()) continue;
+      std::string ext = e.path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+      if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp") files.push_back(e.path().filename());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) rows.push_back({cls + "/" + f, cls, f, "h", "", ""});
+  }
+  if (rows.empty()) {
+    return Status::Error(StatusCode::kNotFound, "%s: no manifest.csv and no images in class subfolders", dir.c_str());
+  }
+  return rows;
+}
+
+Status WriteManifest(const std::string& path, const std::vector<ManifestRow>& rows) {
+  std::ofstream out(path, std::ios::trunc);
+  out << "file,class,group,confidence,origin,source\n";
+  for (const ManifestRow& r : rows) {
+    out << CsvField(r.file) << ',' << CsvField(r.cls) << ',' << CsvField(r.group) << ',' << CsvField(r.confidence)
+        << ',' << CsvField(r.origin) << ',' << CsvField(r.source) << '\n';
+  }
+  if (!out) return Status::Error(StatusCode::kIoError, "%s: cannot write", path.c_str());
+  return Status::Ok();
+}
+
+std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double fraction, uint64_t seed) {
+  std::vector<bool> val(rows.size(), false);
+  std::map<std::string, std::vector<size_t>> groups;
+  std::map<std::string, int> class_total, class_val;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    groups[rows[i].group].push_back(i);
+    ++class_total[rows[i].cls];
+  }
+  // Deterministic shuffle: order groups by a seeded hash of their name.
+  std::vector<std::pair<uint64_t, std::string>> order;
+  for (const auto& [name, members] : groups) {
+    uint64_t h = seed;
+    for (char c : name) h = MixSeed(h, static_cast<uint8_t>(c));
+    order.push_back({h, name});
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [hash, name] : order) {
+    const std::vector<size_t>& members = groups[name];
+    // The group helps if every class it contains is still below target, and
+    // it would not take more than the target plus half a group.
+    std::map<std::string, int> counts;
+    for (size_t i : members) ++counts[rows[i].cls];
+    bool take = true;
+    for (const auto& [cls, n] : counts) {
+      const double target = fraction * class_total[cls];
+      if (class_val[cls] >= target || class_val[cls] + n > target + std::max(1.0, 0.5 * n)) take = false;
+    }
+    if (!take) continue;
+    for (size_t i : members) val[i] = true;
+    for (const auto& [cls, n] : counts) class_val[cls] += n;
+  }
+  return val;
+}
+
+Result<Image> ResizeSquare(const Image& image, int size) {
+  if (image.channels != 3) return Status::Error(StatusCode::kUnsupported, "ResizeSquare needs RGB");
+  Result<imaging::Resampler> rs = imaging::Resampler::Create(image.width, image.height, size, size, 3);
+  if (!rs.ok()) return rs.status();
+  Image out = imaging::MakeImage(size, size, 3);
+  TRIAGE_RETURN_IF_ERROR(rs->Run(image.pixels.data(), image.width, image.height, image.stride(), out.pixels.data(),
+                                 out.stride()));
+  return out;
+}
+
+Result<Image> Augment(const Image& source, int size, const AugmentOptions& o, uint64_t seed) {
+  if (source.channels != 3 || source.width < 1 || source.height < 1) {
+    return Status::Error(StatusCode::kInvalidArgument, "augment: need a non-empty RGB image");
+  }
+  Rng rng(seed);
+  // 1. Random crop (area share and aspect jitter), then the flight resize.
+  const float area = rng.Uniform(o.min_crop_area, 1.f);
+  const float aspect = std::exp(rng.Uniform(-0.2f, 0.2f));
+  int cw = std::clamp(static_cast<int>(std::lround(source.width * std::sqrt(area * aspect))), 1, source.width);
+  int ch = std::clamp(static_cast<int>(std::lround(source.height * std::sqrt(area / aspect))), 1, source.height);
+  const int cx = static_cast<int>(rng.Below(static_cast<uint32_t>(source.width - cw + 1)));
+  const int cy = static_cast<int>(rng.Below(static_cast<uint32_t>(source.height - ch + 1)));
+  Image crop = imaging::MakeImage(cw, ch, 3);
+  for (int y = 0; y < ch; ++y) {
+    std::copy_n(&source.pixels[((cy + y) * source.width + cx) * 3], cw * 3, &crop.pixels[y * cw * 3]);
+  }
+  Result<Image> resized = ResizeSquare(crop, size);
+  if (!resized.ok()) return resized.status();
+  Image img = std::move(resized).value();
+  if (o.flips) FlipRotate(&img, rng);
+
+  // 2. Colour: OPS-SAT look (cyan cast, low contrast, pedestal), white
+  // balance, brightness, contrast, saturation, noise.
+  float gain[3], cast[3] = {1.f, 1.f, 1.f};
+  float contrast = 1.f + rng.Uniform(-o.color_jitter, o.color_jitter);
+  float pedestal = 0.f;
+  if (rng.Bernoulli(o.opssat_look_probability)) {
+    cast[0] = rng.Uniform(0.55f, 0.75f);
+    cast[2] = rng.Uniform(1.02f, 1.15f);
+    contrast *= rng.Uniform(0.7f, 0.85f);
+    pedestal = rng.Uniform(6.f, 12.f);
+  }
+  for (float& g : gain) g = std::exp(rng.Uniform(-1.f, 1.f) * std::log1p(o.max_gain_jitter));
+  const float brightness = 1.f + rng.Uniform(-o.color_jitter, o.color_jitter);
+  const float saturation = 1.f + rng.Uniform(-o.color_jitter, o.color_jitter);
+  const float noise = rng.Uniform(0.f, o.max_noise_dn);
+  double mean = 0;
+  for (uint8_t v : img.pixels) mean += v;
+  mean /= static_cast<double>(img.pixels.size());
+  for (size_t p = 0; p < img.pixels.size(); p += 3) {
+    float rgb[3];
+    for (int c = 0; c < 3; ++c) rgb[c] = img.pixels[p + c] * gain[c] * cast[c] * brightness;
+    const float luma = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+    for (int c = 0; c < 3; ++c) {
+      float v = luma + (rgb[c] - luma) * saturation;
+      v = static_cast<float>(mean) + (v - static_cast<float>(mean)) * contrast + pedestal;
+      if (noise > 0.f) v += noise * Gaussian(rng);
+      img.pixels[p + c] = Clamp8(v);
+    }
+  }
+
+  // 3. JPEG re-encoding at a random quality (TurboJPEG, as on board).
+  if (rng.Bernoulli(o.jpeg_probability)) {
+    imaging::JpegEncoderConfig jc;
+    jc.max_width = size;
+    jc.max_height = size;
+    jc.quality = 40 + static_cast<int>(rng.Below(56));
+    Result<imaging::JpegEncoder> enc = imaging::JpegEncoder::Create(jc);
+    if (!enc.ok()) return enc.status();
+    Result<Span<const uint8_t>> jpeg = enc->Encode(img.pixels.data(), size, size, img.stride());
+    if (!jpeg.ok()) return jpeg.status();
+    Result<Image> dec = imaging::DecodeImage(*jpeg, "augmented sample");
+    if (!dec.ok()) return dec.status();
+    if (dec->channels == 3) img = std::move(dec).value();
+  }
+  return img;
+}
+
+Result<std::string> HashTree(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().filename() != "dataset.json") {
+      files.push_back(fs::relative(e.path(), dir).string());
+    }
+  }
+  if (ec) return Status::Error(StatusCode::kIoError, "%s: cannot list: %s", dir.c_str(), ec.message().c_str());
+  std::sort(files.begin(), files.end());
+  downlink::Sha256 sha;
+  TRIAGE_RETURN_IF_ERROR(sha.Init());
+  TRIAGE_RETURN_IF_ERROR(sha.Reset());
+  for (const std::string& f : files) {
+    TRIAGE_RETURN_IF_ERROR(sha.Update(Span<const uint8_t>(reinterpret_cast<const uint8_t*>(f.c_str()), f.size() + 1)));
+    Result<std::string> bytes = ReadText((fs::path(dir) / f).string());
+    if (!bytes.ok()) return bytes.status();
+    TRIAGE_RETURN_IF_ERROR(
+        sha.Update(Span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size())));
+  }
+  downlink::Digest256 digest;
+  TRIAGE_RETURN_IF_ERROR(sha.Final(&digest));
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::string DatasetReport::Table() const {
+  std::string s = "class       real train  real val  train real-aug  train sim  train total  val sim\n";
+  int tot[6] = {};
+  char line[160];
+  for (const ClassBalance& c : classes) {
+    std::snprintf(line, sizeof(line), "%-10s  %10d  %8d  %14d  %9d  %11d  %7d\n", c.cls.c_str(), c.real_train_images,
+                  c.real_val_images, c.real_samples, c.sim_samples, c.real_samples + c.sim_samples, c.sim_val);
+    s += line;
+    tot[0] += c.real_train_images;
+    tot[1] += c.real_val_images;
+    tot[2] += c.real_samples;
+    tot[3] += c.sim_samples;
+    tot[4] += c.real_samples + c.sim_samples;
+    tot[5] += c.sim_val;
+  }
+  std::snprintf(line, sizeof(line), "%-10s  %10d  %8d  %14d  %9d  %11d  %7d\n", "total", tot[0], tot[1], tot[2], tot[3],
+                tot[4], tot[5]);
+  return s + line;
+}
+
+Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
+  if (o.resolution < 32 || o.resolution > 512) {
+    return Status::Error(StatusCode::kInvalidArgument, "resolution %d: must be 32..512", o.resolution);
+  }
+  if (o.per_class < 1 || o.real_share < 0 || o.real_share > 1 || o.val_fraction <= 0 || o.val_fraction >= 1) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "per-class must be >= 1, real-share in [0,1], val-fraction in (0,1)");
+  }
+  const std::vector<std::string>& labels = TriageLabels();
+  const fs::path out(o.out_dir);
+  std::error_code ec;
+  if (fs::exists(out / "train", ec) || fs::exists(out / "val", ec)) {
+    return Status::Error(StatusCode::kFailedPrecondition, "%s: already holds a dataset; choose an empty folder",
+                         o.out_dir.c_str());
+  }
+  for (const char* split : {"train", "val", "val_sim"}) {
+    for (const std::string& cls : labels) TRIAGE_RETURN_IF_ERROR(EnsureDir(out / split / cls));
+  }
+
+  std::vector<ManifestRow> real;
+  if (!o.real_dir.empty()) {
+    Result<std::vector<ManifestRow>> rows = ListLabelledFolder(o.real_dir);
+    if (!rows.ok()) return rows.status();
+    real = std::move(rows).value();
+    for (const ManifestRow& r : real) {
+      if (std::find(labels.begin(), labels.end(), r.cls) == labels.end()) {
+        return Status::Error(StatusCode::kInvalidArgument, "%s: file %s has unknown class '%s'", o.real_dir.c_str(),
+                             r.file.c_str(), r.cls.c_str());
+      }
+    }
+  }
+  const std::vector<bool> is_val = SplitByGroup(real, o.val_fraction, o.seed);
+
+  DatasetReport report;
+  std::vector<ManifestRow> train_rows, val_rows, val_sim_rows;
+  // Validation: the real files, unchanged.
+  for (size_t i = 0; i < real.size(); ++i) {
+    if (!is_val[i]) continue;
+    const fs::path dst = out / "val" / real[i].file;
+    TRIAGE_RETURN_IF_ERROR(EnsureDir(dst.parent_path()));
+    fs::copy_file(fs::path(o.real_dir) / real[i].file, dst, fs::copy_options::overwrite_existing, ec);
+    if (ec) return Status::Error(StatusCode::kIoError, "%s: cannot copy: %s", real[i].file.c_str(), ec.message().c_str());
+    val_rows.push_back(real[i]);
+  }
+
+  size_t total_work = 0;
+  std::vector<int> real_samples(labels.size()), sim_samples(labels.size());
+  std::vector<std::vector<size_t>> train_of_class(labels.size());
+  for (size_t i = 0; i < real.size(); ++i) {
+    if (is_val[i]) continue;
+    const size_t c = std::find(labels.begin(), labels.end(), real[i].cls) - labels.begin();
+    train_of_class[c].push_back(i);
+  }
+  for (size_t c = 0; c < labels.size(); ++c) {
+    const int n = static_cast<int>(train_of_class[c].size());
+    real_samples[c] = std::min(static_cast<int>(std::lround(o.per_class * o.real_share)), n * o.max_variants_per_real);
+    sim_samples[c] = o.per_class - real_samples[c];
+    total_work += real_samples[c] + sim_samples[c] + o.sim_val_per_class;
+  }
+  Progress progress("dataset", total_work, o.progress);
+
+  for (size_t c = 0; c < labels.size(); ++c) {
+    ClassBalance bal;
+    bal.cls = labels[c];
+    bal.real_train_images = static_cast<int>(train_of_class[c].size());
+    for (const ManifestRow& r : val_rows) bal.real_val_images += r.cls == labels[c];
+    // Augmented real: variants spread evenly over the class's images.
+    const int n = bal.real_train_images;
+    for (int k = 0; k < n; ++k) {
+      const ManifestRow& row = real[train_of_class[c][k]];
+      const int variants = real_samples[c] / n + (k < real_samples[c] % n ? 1 : 0);
+      if (variants == 0) continue;
+      Result<Image> src = imaging::LoadImageFile((fs::path(o.real_dir) / row.file).string());
+      if (!src.ok()) return src.status();
+      Image rgb = src->channels == 3 ? std::move(src).value() : Image();
+      if (rgb.pixels.empty()) {
+        rgb = imaging::MakeImage(src->width, src->height, 3);
+        for (size_t p = 0; p < static_cast<size_t>(src->width) * src->height; ++p) {
+          for (int ch = 0; ch < 3; ++ch) rgb.pixels[p * 3 + ch] = src->pixels[p * src->channels];
+        }
+      }
+      AugmentOptions ao;
+      ao.opssat_look_probability = IsOpsSat(row) ? 0.f : 0.5f;
+      for (int v = 0; v < variants; ++v) {
+        Result<Image> sample =
+            Augment(rgb, o.resolution, ao, MixSeed(o.seed, (c << 40) ^ (static_cast<uint64_t>(k) << 16) ^ v));
+        if (!sample.ok()) return sample.status().WithContext("%s", row.file.c_str());
+        char name[96];
+        std::snprintf(name, sizeof(name), "%s/real_%04d_%03d.png", labels[c].c_str(), k, v);
+        TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "train" / name).string(), *sample));
+        train_rows.push_back({name, labels[c], row.group, row.confidence, "real-augmented", row.file});
+        ++bal.real_samples;
+        progress.Advance();
+      }
+    }
+    // Simulated frames of this class: half with the OPS-SAT look.
+    imaging::SimulatorConfig plain, opssat;
+    opssat.opssat_look = true;
+    Image frame = imaging::MakeImage(o.sim_width, o.sim_height, 3);
+    auto render = [&](uint64_t stream, uint64_t index, imaging::SceneParams* params) -> Status {
+      const imaging::SimulatorConfig& cfg = (index % 2) ? opssat : plain;
+      *params = imaging::SampleSceneOfClass(cfg, static_cast<imaging::SceneClass>(c), stream, index);
+      return imaging::RenderScene(*params, o.sim_width, o.sim_height, frame.pixels.data(), frame.stride(), nullptr);
+    };
+    AugmentOptions sim_aug;
+    sim_aug.min_crop_area = 0.8f;
+    sim_aug.max_gain_jitter = 0.1f;
+    sim_aug.color_jitter = 0.1f;
+    const uint64_t train_stream = MixSeed(o.seed, 1000 + c), val_stream = MixSeed(o.seed, 2000 + c);
+    for (int i = 0; i < sim_samples[c]; ++i) {
+      imaging::SceneParams params;
+      TRIAGE_RETURN_IF_ERROR(render(train_stream, static_cast<uint64_t>(i), &params));
+      Result<Image> sample = Augment(frame, o.resolution, sim_aug, MixSeed(train_stream, 7'000'000 + i));
+      if (!sample.ok()) return sample.status();
+      char name[96];
+      std::snprintf(name, sizeof(name), "%s/sim_%05d.png", labels[c].c_str(), i);
+      TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "train" / name).string(), *sample));
+      train_rows.push_back({name, labels[c], "sim", "h", "sim", imaging::SceneKindName(params.kind)});
+      ++bal.sim_samples;
+      progress.Advance();
+    }
+    for (int i = 0; i < o.sim_val_per_class; ++i) {
+      imaging::SceneParams params;
+      TRIAGE_RETURN_IF_ERROR(render(val_stream, static_cast<uint64_t>(i), &params));
+      char name[96];
+      std::snprintf(name, sizeof(name), "%s/sim_%05d.png", labels[c].c_str(), i);
+      TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "val_sim" / name).string(), frame));
+      val_sim_rows.push_back({name, labels[c], "sim-val", "h", "sim", imaging::SceneKindName(params.kind)});
+      ++bal.sim_val;
+      progress.Advance();
+    }
+    report.classes.push_back(bal);
+  }
+  progress.Finish();
+  TRIAGE_RETURN_IF_ERROR(WriteManifest((out / "train" / "manifest.csv").string(), train_rows));
+  TRIAGE_RETURN_IF_ERROR(WriteManifest((out / "val" / "manifest.csv").string(), val_rows));
+  TRIAGE_RETURN_IF_ERROR(WriteManifest((out / "val_sim" / "manifest.csv").string(), val_sim_rows));
+  Result<std::string> hash = HashTree(o.out_dir);
+  if (!hash.ok()) return hash.status();
+  report.data_sha256 = *hash;
+
+  nlohmann::json j;
+  j["real_dir"] = o.real_dir;
+  j["resolution"] = o.resolution;
+  j["per_class"] = o.per_class;
+  j["real_share"] = o.real_share;
+  j["val_fraction"] = o.val_fraction;
+  j["seed"] = o.seed;
+  j["sha256"] = report.data_sha256;
+  for (const ClassBalance& b : report.classes) {
+    j["classes"][b.cls] = {{"real_train_images", b.real_train_images}, {"real_val_images", b.real_val_images},
+                           {"train_real_augmented", b.real_samples}, {"train_sim", b.sim_samples},
+                           {"val_sim", b.sim_val}};
+  }
+  std::ofstream(out / "dataset.json") << j.dump(2) << "\n";
+  return report;
+}
+
+}  // namespace triage::ground

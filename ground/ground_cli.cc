@@ -1,0 +1,289 @@
+#include "ground/ground_cli.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ground/dataset.h"
+#include "ground/evaluate.h"
+#include "ground/export.h"
+#include "ground/model_runner.h"
+#include "ground/progress.h"
+#include "ground/quantize.h"
+#include "ground/trainer.h"
+
+namespace triage::ground {
+namespace fs = std::filesystem;
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "triage-ground: error: %s\n", message.c_str());
+  return 1;
+}
+int Fail(const Status& s) { return Fail(s.message()); }
+
+std::string JoinArgs(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+// Loads up to `count` images of a labelled folder, evenly spaced over its
+// rows, as normalized model inputs.
+Result<std::vector<std::vector<float>>> LoadInputs(const std::string& dir, int resolution, float mean, float stddev,
+                                                   size_t count, std::vector<std::string>* files) {
+  Result<std::vector<ManifestRow>> rows = ListLabelledFolder(dir);
+  if (!rows.ok()) return rows.status();
+  const size_t n = std::min(count, rows->size());
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < n; ++i) {
+    const ManifestRow& r = (*rows)[i * rows->size() / n];
+    Result<imaging::Image> img = imaging::LoadImageFile((fs::path(dir) / r.file).string());
+    if (!img.ok()) return img.status();
+    Result<imaging::Image> sq = ResizeSquare(ToRgb(*img), resolution);
+    if (!sq.ok()) return sq.status().WithContext("%s", r.file.c_str());
+    std::vector<float> v(sq->pixels.size());
+    for (size_t k = 0; k < v.size(); ++k) v[k] = (sq->pixels[k] - mean) / stddev;
+    out.push_back(std::move(v));
+    if (files) files->push_back(r.file);
+  }
+  return out;
+}
+
+// Agreement and accuracy of two models on a labelled folder.
+struct Comparison {
+  int frames = 0;
+  double agreement = 0, accuracy_a = 0, accuracy_b = 0;
+};
+
+Result<Comparison> Compare(const std::string& model_a, const std::string& model_b, const std::string& data,
+                           bool progress) {
+  EvalOptions o;
+  o.data = data;
+  o.progress = progress;
+  std::vector<std::vector<float>> pa, pb;
+  o.model = model_a;
+  Result<EvalResult> ra = Evaluate(o, &pa);
+  if (!ra.ok()) return ra.status();
+  o.model = model_b;
+  Result<EvalResult> rb = Evaluate(o, &pb);
+  if (!rb.ok()) return rb.status();
+  Comparison c;
+  c.frames = ra->total;
+  int agree = 0;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    agree += std::max_element(pa[i].begin(), pa[i].end()) - pa[i].begin() ==
+             std::max_element(pb[i].begin(), pb[i].end()) - pb[i].begin();
+  }
+  c.agreement = pa.empty() ? 0 : static_cast<double>(agree) / pa.size();
+  c.accuracy_a = ra->accuracy;
+  c.accuracy_b = rb->accuracy;
+  return c;
+}
+
+}  // namespace
+
+int RunGroundCli(int argc, char** argv) try {
+  CLI::App app{"triage-ground: ground tools for the triage satellite image classifier"};
+  app.require_subcommand(1);
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "No progress output");
+
+  // dataset
+  DatasetOptions dopt;
+  CLI::App* dataset = app.add_subcommand("dataset", "Build a train/validation set from real and simulated frames");
+  dataset->add_option("--real", dopt.real_dir, "Labelled real images (like ../shared/datasets/real); omit for sim only");
+  dataset->add_option("--out", dopt.out_dir, "Output folder (must not hold a dataset)")->required();
+  dataset->add_option("--resolution", dopt.resolution, "Sample size, pixels")->capture_default_str();
+  dataset->add_option("--per-class", dopt.per_class, "Training samples per class")->capture_default_str();
+  dataset->add_option("--real-share", dopt.real_share, "Max share of augmented real samples per class")
+      ->capture_default_str();
+  dataset->add_option("--val-fraction", dopt.val_fraction, "Share of real images held out, by group")
+      ->capture_default_str();
+  dataset->add_option("--sim-val", dopt.sim_val_per_class, "Simulated validation frames per class")
+      ->capture_default_str();
+  dataset->add_option("--seed", dopt.seed, "Seed")->capture_default_str();
+
+  // train
+  TrainOptions topt;
+  CLI::App* train = app.add_subcommand("train", "Train MobileNet v1 with libtorch");
+  train->add_option("--data", topt.data_dir, "Dataset folder from 'dataset'")->required();
+  train->add_option("--out", topt.out_dir, "Checkpoint folder")->required();
+  train->add_option("--alpha", topt.spec.alpha, "Width multiplier")->capture_default_str();
+  train->add_option("--resolution", topt.spec.resolution, "Input size")->capture_default_str();
+  train->add_option("--epochs", topt.epochs, "Maximum epochs")->capture_default_str();
+  train->add_option("--batch", topt.batch_size, "Batch size")->capture_default_str();
+  train->add_option("--lr", topt.learning_rate, "Peak learning rate (AdamW, cosine)")->capture_default_str();
+  train->add_option("--patience", topt.patience, "Early stopping patience, epochs")->capture_default_str();
+  train->add_option("--max-steps", topt.max_steps, "Stop after this many steps (smoke runs)");
+  train->add_option("--threads", topt.threads, "CPU threads")->capture_default_str();
+  train->add_option("--seed", topt.seed, "Seed")->capture_default_str();
+
+  // export
+  std::string checkpoint, out_model, check_dir;
+  size_t check_samples = 64;
+  CLI::App* exp = app.add_subcommand("export", "Fold BatchNorm and write a float32 .tflite");
+  exp->add_option("--checkpoint", checkpoint, "Checkpoint (.tckp)")->required()->check(CLI::ExistingFile);
+  exp->add_option("--out", out_model, "Output .tflite")->required();
+  exp->add_option("--check", check_dir, "Compare our interpreter with libtorch on this labelled folder");
+  exp->add_option("--check-samples", check_samples, "Images compared")->capture_default_str();
+
+  // quantize
+  std::string calib_dir, float_out, val_dir;
+  size_t calib_samples = 300;
+  double percentile = 100.0;
+  bool json = false;
+  CLI::App* quant = app.add_subcommand("quantize", "Post-training full-integer int8 quantization");
+  quant->add_option("--checkpoint", checkpoint, "Checkpoint (.tckp)")->required()->check(CLI::ExistingFile);
+  quant->add_option("--calibration", calib_dir, "Representative labelled folder (e.g. DATA/train)")->required();
+  quant->add_option("--samples", calib_samples, "Calibration images")->capture_default_str();
+  quant->add_option("--percentile", percentile, "Range percentile (100 = min/max)")->capture_default_str();
+  quant->add_option("--out", out_model, "Output int8 .tflite")->required();
+  quant->add_option("--float-out", float_out, "Also write the float twin here");
+  quant->add_option("--val", val_dir, "Report float vs int8 on this labelled folder");
+  quant->add_flag("--json", json, "Print the report as JSON");
+
+  // evaluate
+  EvalOptions eopt;
+  std::string thresholds;
+  CLI::App* eval = app.add_subcommand("evaluate", "Confusion matrix, precision/recall and keep/discard view");
+  eval->add_option("--model", eopt.model, "Model (.tflite)")->required()->check(CLI::ExistingFile);
+  eval->add_option("--data", eopt.data, "Labelled folder (class subfolders, optional manifest.csv)")->required();
+  eval->add_option("--confidence", eopt.confidence, "Manifest confidence levels to include (\"\" = all)")
+      ->capture_default_str();
+  eval->add_flag("--json", json, "Print JSON instead of the text table");
+
+  for (CLI::App* sub : {dataset, train, exp, quant, eval}) sub->fallthrough();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const bool progress = !quiet;
+
+  if (dataset->parsed()) {
+    dopt.progress = progress;
+    Result<DatasetReport> r = BuildDataset(dopt);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s\ndata sha256 %s\nwritten to %s\n", r->Table().c_str(), r->data_sha256.c_str(),
+                dopt.out_dir.c_str());
+    return 0;
+  }
+  if (train->parsed()) {
+    if (!TorchAvailable()) return Fail("this build has no libtorch; install libtorch-dev and rebuild");
+    topt.progress = progress;
+    topt.command = JoinArgs(argc, argv);
+    Result<TrainResult> r = Train(topt);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("trained %d epochs in %.0f s; best epoch %d, validation accuracy (real, h/m) %.2f%%\n"
+                "best checkpoint: %s\n",
+                r->epochs_run, r->seconds, r->best_epoch, 100 * r->best_val_accuracy, r->best_checkpoint.c_str());
+    return 0;
+  }
+  if (exp->parsed()) {
+    Result<TensorArchive> a = TensorArchive::Load(checkpoint);
+    if (!a.ok()) return Fail(a.status());
+    Result<FoldedNet> net = FoldCheckpoint(*a);
+    if (!net.ok()) return Fail(net.status());
+    const ModelInfo info = InfoFromArchive(*a);
+    const std::vector<uint8_t> bytes = BuildFloatTflite(*net, info);
+    Status s = WriteFile(out_model, bytes);
+    if (!s.ok()) return Fail(s);
+    std::printf("wrote %s (%zu bytes, float32, %lld MACs)\n", out_model.c_str(), bytes.size(),
+                MobileNetMacs(net->spec));
+    if (!check_dir.empty()) {
+      if (!TorchAvailable()) return Fail("--check needs libtorch");
+      Result<std::vector<std::vector<float>>> inputs =
+          LoadInputs(check_dir, net->spec.resolution, info.mean, info.std, check_samples, nullptr);
+      if (!inputs.ok()) return Fail(inputs.status());
+      Result<std::vector<std::vector<float>>> ref = TorchPredict(*a, *inputs);
+      if (!ref.ok()) return Fail(ref.status());
+      Result<std::unique_ptr<ModelRunner>> runner = ModelRunner::FromBytes(bytes, out_model);
+      if (!runner.ok()) return Fail(runner.status());
+      double max_diff = 0;
+      std::vector<float> p;
+      for (size_t i = 0; i < inputs->size(); ++i) {
+        Status cs = (*runner)->ClassifyNormalized((*inputs)[i].data(), &p);
+        if (!cs.ok()) return Fail(cs);
+        for (size_t k = 0; k < p.size(); ++k) max_diff = std::max(max_diff, std::fabs(double(p[k]) - (*ref)[i][k]));
+      }
+      std::printf("check: %zu images, max |interpreter - libtorch| = %.3g (limit 1e-4): %s\n", inputs->size(),
+                  max_diff, max_diff <= 1e-4 ? "ok" : "FAILED");
+      if (max_diff > 1e-4) return Fail("exported model differs from libtorch by more than 1e-4");
+    }
+    return 0;
+  }
+  if (quant->parsed()) {
+    Result<TensorArchive> a = TensorArchive::Load(checkpoint);
+    if (!a.ok()) return Fail(a.status());
+    Result<FoldedNet> net = FoldCheckpoint(*a);
+    if (!net.ok()) return Fail(net.status());
+    const ModelInfo info = InfoFromArchive(*a);
+    Result<std::vector<std::vector<float>>> samples =
+        LoadInputs(calib_dir, net->spec.resolution, info.mean, info.std, calib_samples, nullptr);
+    if (!samples.ok()) return Fail(samples.status());
+    CalibrationOptions copt;
+    copt.percentile = percentile;
+    std::vector<TensorRange> ranges;
+    Result<QuantPlan> plan = Calibrate(*net, info, *samples, copt, &ranges);
+    if (!plan.ok()) return Fail(plan.status());
+    Result<std::vector<uint8_t>> q8 = BuildInt8Tflite(*net, info, *plan);
+    if (!q8.ok()) return Fail(q8.status());
+    Status s = WriteFile(out_model, *q8);
+    if (!s.ok()) return Fail(s);
+    const std::vector<uint8_t> f32 = BuildFloatTflite(*net, info);
+    std::string float_path = float_out;
+    if (float_path.empty()) float_path = (fs::temp_directory_path() / "triage_quantize_float.tflite").string();
+    s = WriteFile(float_path, f32);
+    if (!s.ok()) return Fail(s);
+    nlohmann::json report;
+    report["float_bytes"] = f32.size();
+    report["int8_bytes"] = q8->size();
+    report["calibration_images"] = samples->size();
+    report["percentile"] = percentile;
+    for (const TensorRange& r : ranges) report["ranges"][r.name] = {r.min, r.max};
+    if (!val_dir.empty()) {
+      Result<Comparison> c = Compare(float_path, out_model, val_dir, progress);
+      if (!c.ok()) return Fail(c.status());
+      report["val_frames"] = c->frames;
+      report["top1_agreement"] = c->agreement;
+      report["float_accuracy"] = c->accuracy_a;
+      report["int8_accuracy"] = c->accuracy_b;
+    }
+    if (float_out.empty()) fs::remove(float_path);
+    if (json) {
+      std::printf("%s\n", report.dump(2).c_str());
+    } else {
+      std::printf("wrote %s\nsize: float32 %zu bytes -> int8 %zu bytes (%.1fx smaller)\n", out_model.c_str(),
+                  f32.size(), q8->size(), static_cast<double>(f32.size()) / q8->size());
+      std::printf("calibration: %zu images, %s\n", samples->size(),
+                  percentile >= 100 ? "min/max" : ("percentile " + std::to_string(percentile)).c_str());
+      if (report.contains("top1_agreement")) {
+        std::printf("validation (%d frames, h/m): top-1 agreement float vs int8 %.2f%%, accuracy float %.2f%%, "
+                    "int8 %.2f%%\n",
+                    report["val_frames"].get<int>(), 100 * report["top1_agreement"].get<double>(),
+                    100 * report["float_accuracy"].get<double>(), 100 * report["int8_accuracy"].get<double>());
+      }
+    }
+    return 0;
+  }
+  if (eval->parsed()) {
+    eopt.progress = progress && !json;
+    Result<EvalResult> r = Evaluate(eopt);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s\n", json ? r->Json().c_str() : r->Table().c_str());
+    return 0;
+  }
+  return Fail("no subcommand");
+} catch (const std::exception& e) {
+  return Fail(e.what());
+}
+
+}  // namespace triage::ground
