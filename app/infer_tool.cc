@@ -42,8 +42,8 @@ struct Flags {
   bool describe = false;
   std::vector<std::string> input_raw;
   std::string output_raw;
-  std::string mean = "127.5";
-  std::string std_dev = "127.5";
+  std::string mean;     // "" = the model's "preprocessing" metadata, else 127.5
+  std::string std_dev;
   std::string kernels = "reference";
   std::string dump_dir;
   std::string compare_dir;
@@ -170,7 +170,20 @@ Status FeedImage(const Flags& f, Interpreter& interp) {
   spec.height = in.shape.dims[1];
   spec.width = in.shape.dims[2];
   spec.channels = in.shape.dims[3];
-  if (!ParseTriple(f.mean, spec.mean) || !ParseTriple(f.std_dev, spec.std)) {
+  // Normalization: --mean/--std if given, else the model's "preprocessing"
+  // metadata (written by triage-ground export), else 127.5 / 127.5.
+  std::string mean = f.mean.empty() ? "127.5" : f.mean, std_dev = f.std_dev.empty() ? "127.5" : f.std_dev;
+  const Span<const uint8_t> meta = interp.model().Metadata("preprocessing");
+  if (!meta.empty()) {
+    const nlohmann::json j = nlohmann::json::parse(meta.begin(), meta.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("mean") && j["mean"].is_array() && !j["mean"].empty() &&
+        j["mean"][0].is_number() && j.contains("std") && j["std"].is_array() && !j["std"].empty() &&
+        j["std"][0].is_number()) {
+      if (f.mean.empty()) mean = std::to_string(j["mean"][0].get<double>());
+      if (f.std_dev.empty()) std_dev = std::to_string(j["std"][0].get<double>());
+    }
+  }
+  if (!ParseTriple(mean, spec.mean) || !ParseTriple(std_dev, spec.std)) {
     return Status::Error(StatusCode::kInvalidArgument, "--mean and --std take one value or three comma-separated");
   }
   switch (in.type) {
@@ -235,8 +248,8 @@ int RunInferTool(int argc, char** argv) {
   app.add_flag("--describe", f.describe, "Print ops, tensors, shapes, MACs, arena and weight bytes");
   app.add_option("--input-raw", f.input_raw, "Exact input tensor bytes (one file per input)");
   app.add_option("--output-raw", f.output_raw, "Write output tensor 0's exact bytes here");
-  app.add_option("--mean", f.mean, "Per-channel mean for normalization (v or r,g,b)");
-  app.add_option("--std", f.std_dev, "Per-channel std for normalization (v or r,g,b)");
+  app.add_option("--mean", f.mean, "Per-channel mean for normalization (v or r,g,b); default: model metadata, else 127.5");
+  app.add_option("--std", f.std_dev, "Per-channel std for normalization (v or r,g,b); default: model metadata, else 127.5");
   app.add_option("--kernels", f.kernels, "Kernel set")->check(CLI::IsMember({"reference", "optimized"}));
   app.add_option("--dump-tensors", f.dump_dir, "Write every intermediate tensor to this directory");
   app.add_option("--compare-tensors", f.compare_dir,

@@ -29,8 +29,9 @@ struct TrainOptions {
   int batch_size = 32;
   float learning_rate = 2e-3f;   // AdamW, cosine decay after one warm-up epoch
   float weight_decay = 1e-4f;
-  float label_smoothing = 0.1f;
-  int patience = 10;         // early stopping: epochs without validation improvement
+  float label_smoothing = 0.05f;
+  int patience = 10;         // early stopping: epochs without validation improvement,
+                             // counted once half of the epochs have run
   int max_steps = 0;         // > 0: stop after this many optimizer steps (smoke runs)
   int threads = 2;
   uint64_t seed = 1;

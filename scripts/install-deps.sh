@@ -11,7 +11,8 @@ packages=(
   clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "--with-training" ]; then
-  packages+=(libtorch-dev)
+  # Ground-side training (libtorch) and the independent .tflite reader check (Arm NN).
+  packages+=(libtorch-dev python3-pyarmnn python3-numpy)
 fi
 missing=()
 for p in "${packages[@]}"; do

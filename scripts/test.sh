@@ -11,7 +11,7 @@ out=${TRIAGE_BUILD_DIR:-$root/build}
 stages=${TEST_STAGES:-build asan fuzz}
 fuzz_seconds=${FUZZ_SECONDS:-60}
 jobs=${JOBS:-$(nproc)}
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --with-training
 
 passed=0
 configure_and_test() {  # <dir> <extra cmake args...>

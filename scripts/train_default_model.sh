@@ -18,7 +18,7 @@ mkdir -p "$work"
   --per-class "${PER_CLASS:-1200}" --seed "$seed"
 start=$(date +%s)
 "$tg" train --data "$work/data" --out "$work/ckpt" --alpha 0.25 --resolution 128 \
-  --epochs "${EPOCHS:-30}" --patience 8 --seed "$seed" --threads 2
+  --epochs "${EPOCHS:-20}" --patience "${PATIENCE:-6}" --seed "$seed" --threads "${THREADS:-2}"
 echo "training wall time: $(( $(date +%s) - start )) s"
 "$tg" export --checkpoint "$work/ckpt/best.tckp" --out "$work/triage_float.tflite" --check "$work/data/val"
 "$tg" quantize --checkpoint "$work/ckpt/best.tckp" --calibration "$work/data/train" --samples 300 \

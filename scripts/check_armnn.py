@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Independent-reader check of an exported .tflite: Arm NN's TfLiteParser
+(Debian python3-pyarmnn, CpuRef backend) runs the model on the same input
+bytes as triage-infer, and the outputs must agree.
+
+Usage: check_armnn.py TRIAGE_INFER MODEL [IMAGE_DIR] [--tolerance T]
+Exit 0 on agreement, 1 on disagreement, 77 when pyarmnn is absent (ctest skip).
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import pyarmnn as ann
+except ImportError:
+    print("SKIP: python3-pyarmnn (and numpy) not installed; apt-get install python3-pyarmnn")
+    sys.exit(77)
+
+
+def armnn_runtime(model_path):
+    parser = ann.ITfLiteParser()
+    network = parser.CreateNetworkFromBinaryFile(model_path)
+    graph = 0
+    in_name = parser.GetSubgraphInputTensorNames(graph)[0]
+    out_name = parser.GetSubgraphOutputTensorNames(graph)[0]
+    in_info = parser.GetNetworkInputBindingInfo(graph, in_name)
+    out_info = parser.GetNetworkOutputBindingInfo(graph, out_name)
+    runtime = ann.IRuntime(ann.CreationOptions())
+    opt, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
+    net_id, _ = runtime.LoadNetwork(opt)
+    return runtime, net_id, in_info, out_info
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("infer")
+    ap.add_argument("model")
+    ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--tolerance", type=float, default=1e-5)
+    args = ap.parse_args()
+    runtime, net_id, in_info, out_info = armnn_runtime(args.model)
+    shape = tuple(in_info[1].GetShape()[i] for i in range(in_info[1].GetNumDimensions()))
+    dtype = ann.TensorInfo(in_info[1]).GetDataType()
+    is_float = dtype == ann.DataType_Float32
+    rng = np.random.default_rng(1)
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.samples):
+            # Smooth random images, normalized like the flight preprocessing.
+            y, x = np.mgrid[0:shape[1], 0:shape[2]]
+            img = np.stack([np.sin(x * rng.uniform(0.01, 0.3) + c) * np.cos(y * rng.uniform(0.01, 0.3) - c)
+                            for c in range(3)], axis=-1)
+            pixels = np.clip((img * 0.5 + 0.5) * 255, 0, 255).round()
+            if is_float:
+                data = ((pixels - 128.0) / 128.0).astype(np.float32).reshape(shape)
+            else:
+                data = (pixels - 128).astype(np.int8).reshape(shape)
+            raw_in = os.path.join(tmp, "in.raw")
+            raw_out = os.path.join(tmp, "out.raw")
+            data.tofile(raw_in)
+            subprocess.run([args.infer, "--model", args.model, "--input-raw", raw_in, "--output-raw", raw_out],
+                           check=True, stdout=subprocess.DEVNULL)
+            ours = np.fromfile(raw_out, dtype=np.float32 if is_float else np.int8)
+            inputs = ann.make_input_tensors([in_info], [data])
+            outputs = ann.make_output_tensors([out_info])
+            runtime.EnqueueWorkload(net_id, inputs, outputs)
+            theirs = ann.workload_tensors_to_ndarray(outputs)[0].reshape(-1)
+            diff = float(np.max(np.abs(ours.astype(np.float64) - theirs.astype(np.float64))))
+            worst = max(worst, diff)
+    ok = worst <= args.tolerance
+    print(f"Arm NN {ann.ARMNN_VERSION} vs triage-infer on {args.samples} inputs: max |diff| = {worst:.3g} "
+          f"(tolerance {args.tolerance}): {'ok' if ok else 'MISMATCH'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
