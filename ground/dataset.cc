@@ -229,12 +229,16 @@ Status WriteManifest(const std::string& path, const std::vector<ManifestRow>& ro
 }
 
 std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double fraction, uint64_t seed) {
+  // Strata are (class, source): each source of each class (EuroSAT land,
+  // Landsat land, OPS-SAT land, ...) is held out in about the same share, so
+  // validation does not end up with one sensor the training set barely has.
   std::vector<bool> val(rows.size(), false);
   std::map<std::string, std::vector<size_t>> groups;
-  std::map<std::string, int> class_total, class_val;
+  std::map<std::string, int> stratum_total, stratum_val;
+  auto stratum = [&](const ManifestRow& r) { return r.cls + "|" + r.source; };
   for (size_t i = 0; i < rows.size(); ++i) {
     groups[rows[i].group].push_back(i);
-    ++class_total[rows[i].cls];
+    ++stratum_total[stratum(rows[i])];
   }
   // Deterministic shuffle: order groups by a seeded hash of their name.
   std::vector<std::pair<uint64_t, std::string>> order;
@@ -246,18 +250,18 @@ std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double frac
   std::sort(order.begin(), order.end());
   for (const auto& [hash, name] : order) {
     const std::vector<size_t>& members = groups[name];
-    // The group helps if every class it contains is still below target, and
-    // it would not take more than the target plus half a group.
+    // The group helps if every stratum it touches is still below target and
+    // it would not overshoot by more than half a group.
     std::map<std::string, int> counts;
-    for (size_t i : members) ++counts[rows[i].cls];
+    for (size_t i : members) ++counts[stratum(rows[i])];
     bool take = true;
-    for (const auto& [cls, n] : counts) {
-      const double target = fraction * class_total[cls];
-      if (class_val[cls] >= target || class_val[cls] + n > target + std::max(1.0, 0.5 * n)) take = false;
+    for (const auto& [st, n] : counts) {
+      const double target = fraction * stratum_total[st];
+      if (stratum_val[st] >= target || stratum_val[st] + n > target + std::max(1.0, 0.5 * n)) take = false;
     }
     if (!take) continue;
     for (size_t i : members) val[i] = true;
-    for (const auto& [cls, n] : counts) class_val[cls] += n;
+    for (const auto& [st, n] : counts) stratum_val[st] += n;
   }
   return val;
 }

@@ -44,8 +44,8 @@ Result<std::vector<ManifestRow>> ListLabelledFolder(const std::string& dir);
 Status WriteManifest(const std::string& path, const std::vector<ManifestRow>& rows);
 
 // Group-wise split: returns true for rows that go to validation. Groups are
-// shuffled with the seed and given to validation, class by class, until each
-// class holds about `fraction` of its rows; a group goes to one side only.
+// shuffled with the seed and given to validation until each (class, source)
+// stratum holds about `fraction` of its rows; a group goes to one side only.
 std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double fraction, uint64_t seed);
 
 // Augmentation of one source image into a size x size training sample.
