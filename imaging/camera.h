@@ -37,6 +37,14 @@ class Camera {
   virtual Status Capture(Frame& frame) = 0;
   // Short name for events and logs ("directory", "sim").
   virtual const char* name() const = 0;
+  // Positions the source so that the next Capture() is capture number
+  // `next_index` (0-based), as if that many captures had already been made.
+  // Used when the flight process restarts and resumes after the frames it
+  // has already recorded. Sources that cannot seek return kUnsupported.
+  virtual Status Seek(uint64_t next_index) {
+    (void)next_index;
+    return Status::Error(StatusCode::kUnsupported, "%s camera cannot seek", name());
+  }
 };
 
 }  // namespace triage::imaging

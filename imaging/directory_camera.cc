@@ -131,6 +131,13 @@ Result<DirectoryCamera> DirectoryCamera::Create(const DirectoryCameraConfig& con
   return cam;
 }
 
+Status DirectoryCamera::Seek(uint64_t next_index) {
+  const uint64_t n = files_.size();
+  next_ = static_cast<size_t>(config_.loop ? next_index % n : (next_index < n ? next_index : n));
+  frame_id_ = next_index;
+  return Status::Ok();
+}
+
 Status DirectoryCamera::Capture(Frame& frame) {
   if (next_ >= files_.size()) {
     if (!config_.loop) {

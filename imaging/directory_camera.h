@@ -45,6 +45,9 @@ class DirectoryCamera final : public Camera {
   // replay moves on to the next file).
   Status Capture(Frame& frame) override;
   const char* name() const override { return "directory"; }
+  // Next capture reads file number next_index in replay order (modulo the
+  // file count when looping; past the end means the replay is finished).
+  Status Seek(uint64_t next_index) override;
 
   size_t file_count() const { return files_.size(); }
   // Replay order, for tools and tests.

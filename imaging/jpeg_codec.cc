@@ -130,8 +130,13 @@ Result<JpegHeader> JpegDecoder::ReadHeader(Span<const uint8_t> jpeg) {
   int w = 0, h = 0, subsamp = 0, colorspace = 0;
   if (tjDecompressHeader3(handle_, jpeg.data(), static_cast<unsigned long>(jpeg.size()), &w, &h,
                           &subsamp, &colorspace) != 0) {
-    return Status::Error(StatusCode::kDataLoss, "jpeg header: %s",
-                         tjGetErrorStr2(handle_));
+    Status error = Status::Error(StatusCode::kDataLoss, "jpeg header: %s", tjGetErrorStr2(handle_));
+    // tjDecompressHeader3 (libjpeg-turbo 2.1) returns from its error handler
+    // without aborting the decompressor, which stays mid-header, so the next
+    // (good) frame would fail too. tjDecompress2's argument check jumps to its
+    // cleanup, which aborts the decompressor: no decode, no allocation.
+    (void)tjDecompress2(handle_, nullptr, 0, nullptr, 0, 0, 0, TJPF_RGB, 0);
+    return error;
   }
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     return Status::Error(StatusCode::kUnsupported, "jpeg: CMYK/YCCK images are not supported");
@@ -236,6 +241,14 @@ JpegEncoder& JpegEncoder::operator=(JpegEncoder&& other) noexcept {
 JpegEncoder::~JpegEncoder() {
   if (handle_ != nullptr) tjDestroy(handle_);
   if (buffer_ != nullptr) tjFree(buffer_);
+}
+
+Status JpegEncoder::SetQuality(int quality) {
+  if (quality < 1 || quality > 100) {
+    return Status::Error(StatusCode::kInvalidArgument, "jpeg encoder: quality %d outside 1..100", quality);
+  }
+  config_.quality = quality;
+  return Status::Ok();
 }
 
 Result<Span<const uint8_t>> JpegEncoder::Encode(const uint8_t* rgb, int width, int height,

@@ -103,6 +103,11 @@ class JpegEncoder {
   // the JPEG bytes, valid until the next Encode() or destruction.
   Result<Span<const uint8_t>> Encode(const uint8_t* rgb, int width, int height, int stride_bytes);
 
+  // Changes the quality used by later Encode() calls (1..100; the buffer
+  // size does not depend on it). Flight-safe: no allocation.
+  Status SetQuality(int quality);
+  int quality() const { return config_.quality; }
+
   // Worst-case JPEG size for the configured maximum (tjBufSize).
   size_t buffer_bytes() const { return buffer_size_; }
 

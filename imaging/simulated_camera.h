@@ -50,6 +50,12 @@ class SimulatedCamera final : public Camera {
   // kResourceExhausted if the JPEG does not fit frame.encoded.
   Status Capture(Frame& frame) override;
   const char* name() const override { return "sim"; }
+  // Next capture renders frame `next_index` (frames are a pure function of
+  // seed and index, so this is exact).
+  Status Seek(uint64_t next_index) override {
+    frame_index_ = next_index;
+    return Status::Ok();
+  }
 
   uint64_t frames_captured() const { return frame_index_; }
   const RenderStats& last_stats() const { return last_stats_; }
