@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # The main job, end to end on embedded defaults: install what is missing,
-# build (Release), and run triage on a sample.
-# Until the flight application lands, this classifies a sample image with
-# triage-infer on a shared MobileNet.
+# build (Release), and fly triage-flight over a simulated orbit with the
+# default model and the embedded config/mission.yaml, until the second
+# ground pass ends (about 1.4 orbits: 383 frames of 2448x2050 at 20 s).
+# Prints progress on stderr and the summary table on stdout.
+#
+# Environment: TRIAGE_BUILD_DIR (default build/release), TRIAGE_OUT_DIR
+# (default out/flight; a previous run there is replaced), TRIAGE_SHARED_DIR.
+# Extra arguments go to triage-flight (e.g. --frames 50).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${TRIAGE_SHARED_DIR:-$root/../shared}
 build=${TRIAGE_BUILD_DIR:-$root/build/release}
+out=${TRIAGE_OUT_DIR:-$root/out/flight}
 "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRIAGE_BUILD_TESTS=OFF \
-  -DTRIAGE_SHARED_DIR="$shared" >/dev/null
-cmake --build "$build" --target triage-infer
-model="$shared/models/mobilenet_v2_1.0_224_quant.tflite"
-image="$shared/models/grace_hopper.bmp"
-if [ ! -f "$model" ] || [ ! -f "$image" ]; then
-  echo "run: sample model or image missing under $shared (set TRIAGE_SHARED_DIR)" >&2
+  -DTRIAGE_BUILD_BENCH=OFF -DTRIAGE_SHARED_DIR="$shared" >/dev/null
+cmake --build "$build" --target triage-flight
+
+model="$root/models/triage_int8.tflite"
+if [ ! -f "$model" ]; then
+  echo "run: the default model $model is missing (models/ is trained separately)" >&2
   exit 1
 fi
-echo "== triage-infer: $(basename "$model") on $(basename "$image")"
-"$build/app/triage-infer" --model "$model" --image "$image" \
-  --labels "$shared/models/imagenet_labels.txt" --top 5 --repeat 3
+# A rerun on an existing output directory would resume after the frames it
+# already recorded; the demo starts a fresh mission instead. Only a previous
+# flight output (or an empty directory) is removed.
+if [ -e "$out" ]; then
+  if [ -f "$out/summary.json" ] || [ -d "$out/downlink" ] || [ -z "$(ls -A "$out")" ]; then
+    rm -rf -- "$out"
+  else
+    echo "run: $out exists and is not a triage-flight output directory; set TRIAGE_OUT_DIR" >&2
+    exit 1
+  fi
+fi
+echo "== triage-flight: simulated orbit, embedded config/mission.yaml, $(basename "$model"), output $out"
+"$build/app/triage-flight" --out "$out" --until-pass 1 "$@"
