@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/status.h"
+
 namespace triage::fault {
 
 // How inference is executed redundantly (see fault/redundant_invoker.h).
@@ -45,6 +47,14 @@ struct Config {
   uint32_t max_resets = 5;
   uint32_t reset_window_s = 3600;
 };
+
+// Range checks (fault/fault_config.cc). Messages name the field and value,
+// e.g. "fault.misses_to_safe_mode: 0 (must be 1..64)".
+Status ValidateConfig(const Config& config);
+
+// Inverse of RedundancyModeName / StageName; false when the name is unknown.
+bool ParseRedundancyMode(const char* name, RedundancyMode* mode);
+bool ParseStage(const char* name, Stage* stage);
 
 }  // namespace triage::fault
 
