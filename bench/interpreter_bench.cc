@@ -50,6 +50,9 @@
 #ifndef TRIAGE_SHARED_DIR
 #define TRIAGE_SHARED_DIR ""
 #endif
+#ifndef TRIAGE_SOURCE_DIR
+#define TRIAGE_SOURCE_DIR "."
+#endif
 #ifndef TRIAGE_BUILD_TYPE
 #define TRIAGE_BUILD_TYPE "unknown"
 #endif
@@ -69,11 +72,14 @@ constexpr double kDefaultMinTimeSeconds = 1.0;
 
 struct ModelCase {
   const char* name;  // benchmark name component
-  const char* file;  // under <shared>/models/
+  const char* file;  // under <shared>/models/, or the repository's models/ when in_repo
+  bool in_repo = false;
 };
 
 // Smallest first, so a partial run still covers the cheap models.
 constexpr ModelCase kModels[] = {
+    {"triage_int8", "triage_int8.tflite", true},
+    {"triage_float", "triage_float.tflite", true},
     {"person_detect", "person_detect.tflite"},
     {"mobilenet_v1_0.25_128_quant", "mobilenet_v1_0.25_128_quant.tflite"},
     {"mobilenet_v1_0.5_160_quant", "mobilenet_v1_0.5_160_quant.tflite"},
@@ -157,8 +163,9 @@ void SkipWithStatus(benchmark::State& state, const char* what, const Status& sta
 
 void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet kernel_set) {
   const std::string shared = SharedDir();
-  const std::string path = shared + "/models/" + model_case.file;
-  if (!IsDir(shared)) {
+  const std::string path =
+      (model_case.in_repo ? std::string(TRIAGE_SOURCE_DIR) : shared) + "/models/" + model_case.file;
+  if (!model_case.in_repo && !IsDir(shared)) {
     const std::string msg = "shared directory '" + shared +
                             "' not found; set TRIAGE_SHARED_DIR to the directory holding models/";
     state.SkipWithError(msg.c_str());
