@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/types.h"
 
@@ -31,13 +32,17 @@ namespace reference {
 
 // Output stage shared by the convolution kernels: add the bias, requantize
 // (per-tensor for uint8, per-channel for int8), add the output offset, clamp.
+// The bias add wraps instead of overflowing: Prepare bounds every sum a valid
+// model can produce, so only a bias corrupted after Prepare (a radiation
+// upset) reaches the wrap; the result is then wrong but defined, and the
+// fault layer's vote or scrubber catches it.
 inline uint8_t ConvOutputUint8(int32_t acc, const int32_t* bias, int oc, const ConvParams& p) {
-  if (bias) acc += bias[oc];
+  if (bias) acc = fixed_point::WrappingAdd(acc, bias[oc]);
   acc = MultiplyByQuantizedMultiplier(acc, p.output_multiplier, p.output_shift) + p.output_offset;
   return static_cast<uint8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
 }
 inline int8_t ConvOutputInt8PerChannel(int32_t acc, const int32_t* bias, int oc, const ConvParams& p) {
-  if (bias) acc += bias[oc];
+  if (bias) acc = fixed_point::WrappingAdd(acc, bias[oc]);
   acc = MultiplyByQuantizedMultiplier(acc, p.per_channel_multiplier[oc], p.per_channel_shift[oc]) + p.output_offset;
   return static_cast<int8_t>(Clamp(acc, p.qrange.min, p.qrange.max));
 }

@@ -1,5 +1,7 @@
 #include "kernels/reference/fully_connected.h"
 
+#include "kernels/fixed_point.h"
+
 namespace triage::kernels::reference {
 namespace {
 
@@ -14,7 +16,7 @@ void FullyConnectedQuantized(const FullyConnectedParams& p, const T* input, cons
         const int32_t f = static_cast<int32_t>(filter[o * p.accum_depth + d]) + p.filter_offset;
         acc += f * in;
       }
-      if (bias) acc += bias[o];
+      if (bias) acc = fixed_point::WrappingAdd(acc, bias[o]);
       acc = MultiplyByQuantizedMultiplier(acc, p.output_multiplier, p.output_shift) + p.output_offset;
       output[b * p.output_depth + o] = static_cast<T>(Clamp(acc, p.qrange.min, p.qrange.max));
     }
