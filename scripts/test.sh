@@ -2,14 +2,14 @@
 # The whole test suite: install what is missing, then
 #   1. build everything and run every ctest (unit, kernel, conformance, integration, fuzz replay);
 #   2. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run the same tests;
-#   3. build the libFuzzer targets with clang-14 and fuzz each for FUZZ_SECONDS (default 60).
+#   3. build the libFuzzer targets with clang-14 and fuzz each for FUZZ_SECONDS (default 30).
 # Stages can be chosen with TEST_STAGES="build asan fuzz". Exits non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${TRIAGE_SHARED_DIR:-$root/../shared}
 out=${TRIAGE_BUILD_DIR:-$root/build}
 stages=${TEST_STAGES:-build asan fuzz}
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
 "$root/scripts/install-deps.sh" --with-training
 
