@@ -30,11 +30,18 @@ namespace triage::app {
 
 // Runs the model on the bytes already in the interpreter's input tensor and
 // leaves the result in its output tensor. Implementations must not allocate
-// and must not throw; a non-OK Status fails the frame (counted, evented).
+// and must not throw. A non-OK Status means no decision may be made:
+// kDataLoss (redundant runs without a majority, or every run failed) and
+// kFailedPrecondition (safe mode) keep the frame thumbnail-only and mark it
+// unverified; any other code fails the frame (counted, evented).
 class InferenceRunner {
  public:
   virtual ~InferenceRunner() = default;
   virtual Status Invoke() noexcept = 0;
+  // The redundancy outcome of the last Invoke for telemetry ("single",
+  // "agreed", "corrected", "no_majority", "failed", "skipped"); nullptr for
+  // a runner without redundancy.
+  virtual const char* outcome() const noexcept { return nullptr; }
 };
 
 // The plain runner: one Interpreter::Invoke().
@@ -67,6 +74,9 @@ class Classifier {
   // Replaces the runner (nullptr restores the direct one). The runner must
   // outlive its use; the fault layer wraps interpreter() in its own.
   void set_runner(InferenceRunner* runner) { runner_ = runner != nullptr ? runner : &direct_; }
+  InferenceRunner* runner() const { return runner_; }
+  // The current runner's outcome() for the last Infer().
+  const char* inference_outcome() const { return runner_->outcome(); }
 
   inference::Interpreter& interpreter() { return *interpreter_; }
   const inference::Model& model() const { return *model_; }

@@ -49,6 +49,7 @@ const char* StopReasonName(StopReason reason) {
     case StopReason::kPassLimit: return "pass limit";
     case StopReason::kEndOfInput: return "end of input";
     case StopReason::kSignal: return "signal";
+    case StopReason::kRestart: return "pipeline restart";
   }
   return "?";
 }
@@ -78,7 +79,6 @@ Status FlightLoop::Init(std::unique_ptr<imaging::Camera> camera) noexcept {
   const config::MissionConfig& cfg = loaded_.config;
   out_dir_ = options_.out_dir.empty() ? "." : options_.out_dir;
   clock_ = options_.clock != nullptr ? options_.clock : &SteadyClock::Instance();
-  hooks_ = options_.hooks != nullptr ? options_.hooks : &default_hooks_;
   TRIAGE_RETURN_IF_ERROR(downlink::MakeDirs(out_dir_.c_str()));
 
   // Logging and events first, so every later step can report.
@@ -123,6 +123,22 @@ Status FlightLoop::Init(std::unique_ptr<imaging::Camera> camera) noexcept {
   if (!classifier.ok()) return classifier.status();
   classifier_ = std::move(classifier.value());
   Hash16(classifier_->model_hash(), model_hash16_);
+
+  // Fault layer (after the classifier, whose verification error is the
+  // clearer one): the guard (its own protected copies of the model, the
+  // redundant invoker, scrubber, health monitor, watchdog, boot counter,
+  // supervisor heartbeat) becomes the loop's hooks, ahead of the caller's.
+  FaultHooksOptions fo;
+  fo.state_dir = options_.fault_state_dir.empty() ? Join(out_dir_, "fault") : options_.fault_state_dir;
+  TRIAGE_RETURN_IF_ERROR(downlink::MakeDirs(fo.state_dir.c_str()));
+  fo.clock = clock_;
+  fo.events = events_.get();
+  fo.next = options_.hooks;
+  Result<std::unique_ptr<FaultHooks>> fault = FaultHooks::Create(cfg, fo);
+  if (!fault.ok()) return fault.status();
+  fault_ = std::move(fault.value());
+  hooks_ = fault_.get();
+
   hooks_->OnClassifierReady(*classifier_);
   if (static_cast<size_t>(classifier_->num_classes()) != cfg.triage.classes.size()) {
     return Status::Error(StatusCode::kInvalidArgument, "model %s has %d classes but the triage policy has %zu",
@@ -162,8 +178,10 @@ Status FlightLoop::Init(std::unique_ptr<imaging::Camera> camera) noexcept {
 
   TRIAGE_RETURN_IF_ERROR(Resume());
   events_->Report(kEventStarted, Severity::kInfo, static_cast<int64_t>(next_frame_id_), classifier_->num_classes(),
-                  static_cast<int64_t>(classifier_->arena_bytes()), "started: camera %s, model %s, arena %zu B",
-                  camera_->name(), model_hash16_, classifier_->arena_bytes());
+                  static_cast<int64_t>(classifier_->arena_bytes()),
+                  "started: camera %s, model %s, arena %zu B, redundancy %s%s", camera_->name(), model_hash16_,
+                  classifier_->arena_bytes(), fault::RedundancyModeName(cfg.fault.redundancy),
+                  fault_->guard().safe_mode() ? ", SAFE MODE" : "");
   return Status::Ok();
 }
 
@@ -285,20 +303,9 @@ StepOutcome FlightLoop::Step() noexcept {
   record_.mission_time_s = MissionTime(next_frame_id_);
   record_.config_hash = config_hash16_;
   record_.model_hash = model_hash16_;
-  if (hooks_->InSafeMode()) {
-    // Safe mode: no imaging, but time passes and passes are still served.
-    ++counters_.safe_mode_frames;
-    ++next_frame_id_;
-    camera_behind_ = true;
-    RunDownlinkStage();
-    return StepOutcome::kSafeMode;
-  }
-  if (camera_behind_) {
-    // Leaving safe mode: frames not captured meanwhile are skipped, so ids
-    // and the mission clock stay tied to the capture index.
-    (void)camera_->Seek(next_frame_id_);
-    camera_behind_ = false;
-  }
+  // Safe mode (fault layer): classification off; thumbnails and catalog only.
+  const bool safe_mode = hooks_->InSafeMode();
+  record_.safe_mode = safe_mode;
 
   // capture
   Result<imaging::Frame*> acquired = pool_->Acquire();
@@ -328,7 +335,7 @@ StepOutcome FlightLoop::Step() noexcept {
     ok = false;
   } else {
     current_frame_ = &frame;
-    ok = ProcessFrame(frame);
+    ok = ProcessFrame(frame, safe_mode);
     current_frame_ = nullptr;
   }
   lease.Reset();
@@ -346,10 +353,11 @@ StepOutcome FlightLoop::Step() noexcept {
                     "telemetry: %s", s.message());
   }
   Progress();
-  return ok ? StepOutcome::kProcessed : StepOutcome::kFailed;
+  if (!ok) return StepOutcome::kFailed;
+  return safe_mode ? StepOutcome::kSafeMode : StepOutcome::kProcessed;
 }
 
-bool FlightLoop::ProcessFrame(const imaging::Frame& frame) noexcept {
+bool FlightLoop::ProcessFrame(const imaging::Frame& frame, bool safe_mode) noexcept {
   const config::MissionConfig& cfg = loaded_.config;
   ++counters_.frames_captured;
   record_.capture_us = frame.meta.timestamp_us;
@@ -376,6 +384,10 @@ bool FlightLoop::ProcessFrame(const imaging::Frame& frame) noexcept {
     CountDrop(DropReason::kAbandonedAtShutdown);
     return false;
   }
+  if (safe_mode) {
+    ++counters_.safe_mode_frames;
+    return KeepThumbnailOnly(frame, "safe_mode");
+  }
   const int tw = thumbnailer_->config().width, th = thumbnailer_->config().height;
 
   // preprocess
@@ -393,6 +405,18 @@ bool FlightLoop::ProcessFrame(const imaging::Frame& frame) noexcept {
     c = r.value();
     return Status::Ok();
   });
+  record_.vote = classifier_->inference_outcome();
+  if (s.code() == StatusCode::kDataLoss || s.code() == StatusCode::kFailedPrecondition) {
+    // No verified output (a vote without a majority, every run failed, or
+    // safe mode entered meanwhile): never a decision from it. The frame is
+    // kept thumbnail-only and marked.
+    ++counters_.frames_unverified;
+    record_.unverified = true;
+    events_->Report(kEventFrameUnverified, Severity::kWarning, static_cast<int64_t>(record_.frame_id),
+                    static_cast<int64_t>(s.code()), 0, "frame %llu: %s: kept thumbnail-only, unclassified",
+                    static_cast<unsigned long long>(record_.frame_id), s.message());
+    return KeepThumbnailOnly(frame, s.code() == StatusCode::kDataLoss ? "unverified" : "safe_mode");
+  }
   if (!s.ok()) {
     FailFrame(DropReason::kInferenceFailed, s, kEventInferenceFailed);
     return false;
@@ -429,8 +453,16 @@ bool FlightLoop::ProcessFrame(const imaging::Frame& frame) noexcept {
   // compress + enqueue: full first (it is the larger, more valuable one),
   // then the thumbnail; each is durable when Enqueue returns.
   uint64_t queued = 0;
-  if (d.queue_full) QueueProduct(frame, downlink::ProductKind::kFull, c, d.full_priority, &queued);
-  if (d.queue_thumbnail) QueueProduct(frame, downlink::ProductKind::kThumbnail, c, d.thumbnail_priority, &queued);
+  const config::ClassPolicy& policy = cfg.triage.classes[cls];
+  const auto class_id = static_cast<uint16_t>(c.class_id);
+  if (d.queue_full) {
+    QueueProduct(frame, downlink::ProductKind::kFull, policy.full_codec, class_id, c.confidence, d.full_priority,
+                 &queued);
+  }
+  if (d.queue_thumbnail) {
+    QueueProduct(frame, downlink::ProductKind::kThumbnail, policy.thumbnail_codec, class_id, c.confidence,
+                 d.thumbnail_priority, &queued);
+  }
   bool full_queued = false, thumb_queued = false;
   for (int i = 0; i < record_.product_count; ++i) {
     if (std::strcmp(record_.products[i].kind, "full") == 0) full_queued = true;
@@ -477,11 +509,51 @@ bool FlightLoop::ProcessFrame(const imaging::Frame& frame) noexcept {
   return true;
 }
 
-void FlightLoop::QueueProduct(const imaging::Frame& frame, downlink::ProductKind kind, const Classification& c,
-                              uint8_t priority, uint64_t* queued_bytes) noexcept {
-  const config::ClassPolicy& policy = loaded_.config.triage.classes[static_cast<size_t>(c.class_id)];
+bool FlightLoop::KeepThumbnailOnly(const imaging::Frame& frame, const char* reason) noexcept {
+  const config::MissionConfig& cfg = loaded_.config;
+  record_.decision = "thumbnail";
+  record_.reason = reason;
+  // Lowest-but-one rung of the priority formula: no class, no confidence,
+  // uncertain.
+  const double age_s = static_cast<double>(newest_capture_us_ - frame.meta.timestamp_us) * 1e-6;
+  const uint8_t priority = ComputePriority(cfg.triage, -1, 0.f, age_s, true, true);
+  // The thumbnail codec most classes use (the mission's downlink default).
+  const std::vector<config::ClassPolicy>& classes = cfg.triage.classes;
+  config::CodecSpec codec = config::ClassPolicy().thumbnail_codec;
+  size_t best = 0;
+  for (size_t i = 0; i < classes.size(); ++i) {
+    size_t n = 0;
+    for (size_t j = 0; j < classes.size(); ++j) n += classes[j].thumbnail_codec == classes[i].thumbnail_codec ? 1 : 0;
+    if (n > best) {
+      best = n;
+      codec = classes[i].thumbnail_codec;
+    }
+  }
+  uint64_t queued = 0;
+  QueueProduct(frame, downlink::ProductKind::kThumbnail, codec, kUnclassified, 0.f, priority, &queued);
+  record_.queued_bytes = queued;
+  const bool thumb_queued = record_.product_count > 0;
+  if (thumb_queued) ++counters_.thumbnail_unclassified;
+  downlink::CatalogRow row;
+  row.frame_id = record_.frame_id;
+  row.timestamp = frame.meta.timestamp_us > 0 ? static_cast<uint64_t>(frame.meta.timestamp_us) : 0;
+  row.class_id = kUnclassified;
+  row.decision = static_cast<uint8_t>(thumb_queued ? downlink::FrameDecision::kThumbnail : downlink::FrameDecision::kDiscarded);
+  row.bytes = static_cast<uint32_t>(std::min<uint64_t>(queued, UINT32_MAX));
+  Status s = Timed(FlightStage::kEnqueue, [&] { return catalog_.Record(row); });
+  if (!s.ok()) {
+    CountDrop(DropReason::kCatalogFailed);
+    std::snprintf(error_text_, sizeof(error_text_), "%s", s.message());
+    record_.error = error_text_;
+    events_->Report(kEventCatalogFailed, Severity::kError, static_cast<int64_t>(record_.frame_id), 0, 0,
+                    "catalog: %s", s.message());
+  }
+  return true;
+}
+
+void FlightLoop::QueueProduct(const imaging::Frame& frame, downlink::ProductKind kind, const config::CodecSpec& spec,
+                              uint16_t class_id, float confidence, uint8_t priority, uint64_t* queued_bytes) noexcept {
   const bool full = kind == downlink::ProductKind::kFull;
-  const config::CodecSpec& spec = full ? policy.full_codec : policy.thumbnail_codec;
   Span<const uint8_t> bytes;
   Status s = Timed(FlightStage::kCompress, [&]() -> Status {
     Result<Span<const uint8_t>> r =
@@ -504,8 +576,8 @@ void FlightLoop::QueueProduct(const imaging::Frame& frame, downlink::ProductKind
   downlink::ProductMeta meta;
   meta.frame_id = record_.frame_id;
   meta.timestamp = frame.meta.timestamp_us > 0 ? static_cast<uint64_t>(frame.meta.timestamp_us) : 0;
-  meta.class_id = static_cast<uint16_t>(c.class_id);
-  meta.confidence = c.confidence;
+  meta.class_id = class_id;
+  meta.confidence = confidence;
   meta.kind = kind;
   meta.priority = priority;
   meta.config_hash = config_hash_;
@@ -608,8 +680,13 @@ StopReason FlightLoop::Run(const volatile std::sig_atomic_t* stop) noexcept {
     const StepOutcome outcome = Step();
     if (outcome == StepOutcome::kEndOfInput) return StopReason::kEndOfInput;
     if (outcome == StepOutcome::kStopped) break;
-    if (outcome == StepOutcome::kSafeMode) ++frames_this_run_;
     BetweenFrames();
+    if (fault_->pipeline_restart_requested()) {
+      events_->Report(kEventShutdown, Severity::kError, static_cast<int64_t>(next_frame_id_), 1, 0,
+                      "health monitor: pipeline restart requested before frame %llu",
+                      static_cast<unsigned long long>(next_frame_id_));
+      return StopReason::kRestart;
+    }
   }
   events_->Report(kEventShutdown, Severity::kInfo, static_cast<int64_t>(next_frame_id_), 0, 0,
                   "stop requested: shut down cleanly before frame %llu",
@@ -710,6 +787,12 @@ void FlightLoop::TryReload(const std::string& path) noexcept {
         }
       }
     }
+    if (reason.empty() && classifier) {
+      // The guard runs its own copies of the model: rebuild it for the new
+      // one (last step before the commit; on failure the old one stays).
+      Status g = fault_->Rebuild(next.config);
+      if (!g.ok()) reason = g.message();
+    }
     if (!reason.empty()) {
       ++counters_.reloads_rejected;
       const std::string kept = Consume(path, "rejected", "mission");
@@ -762,6 +845,12 @@ Status FlightLoop::Finish() noexcept {
   SampleMemory();
   const std::string csv = Join(out_dir_, "catalog.csv");
   Status s = catalog_.ExportCsv(csv.c_str());
+  // A restart the health monitor asked for is not a clean shutdown: the
+  // boot counter counts it, so a restart loop ends in safe mode.
+  if (!fault_->pipeline_restart_requested()) {
+    Status f = fault_->Shutdown();
+    if (!f.ok()) log_->Log(config::LogLevel::kWarn, "fault layer shutdown: %s", f.message());
+  }
   log_->Log(config::LogLevel::kInfo,
             "finished at frame %llu: %llu attempted, %llu classified, %llu full, %llu thumbnail-only, %llu discarded, "
             "%llu failed; queued %llu B, sent %llu B",

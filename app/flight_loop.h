@@ -5,8 +5,16 @@
 //   enqueue (+ catalog row) -> downlink (pass slice) -> telemetry
 //
 // then, between frames, the safe point: hooks (fault layer: scrubber,
-// heartbeats), config reload and retransmission requests from the uplink
-// folder. See docs/FLIGHT.md for the design, decision and memory notes.
+// heartbeats, health check), config reload and retransmission requests from
+// the uplink folder. See docs/FLIGHT.md for the design, decision and memory
+// notes.
+//
+// Fault layer: Create builds a FaultHooks (app/fault_hooks.h: a fault::Guard
+// from the config's `fault:` section) and installs it as the loop's hooks,
+// in front of FlightOptions::hooks. Inference then runs redundantly per
+// fault.redundancy; a vote without a majority keeps the frame thumbnail-only
+// and marks it unverified (never a decision from it); in safe mode frames
+// are captured, thumbnailed and catalogued but not classified.
 //
 // Lifecycle: Create() builds and allocates everything (camera, frame pool,
 // thumbnailer, classifier + arena, encoders, downlink queue/catalog/link,
@@ -36,6 +44,7 @@
 
 #include "app/classifier.h"
 #include "app/decision.h"
+#include "app/fault_hooks.h"
 #include "app/flight_log.h"
 #include "app/flight_stages.h"
 #include "app/product_encoder.h"
@@ -83,12 +92,16 @@ struct FlightOptions {
   bool progress = false;    // progress lines on stderr (logging.progress_every_frames)
   bool log_to_stderr = false;  // echo warnings/errors to stderr
   const Clock* clock = nullptr;  // default: SteadyClock
-  FlightHooks* hooks = nullptr;  // default: no-op hooks
+  FlightHooks* hooks = nullptr;  // called after the fault layer's hooks; default none
+  // Fault layer state (boot counter, safe-mode record); "" = <out_dir>/fault.
+  std::string fault_state_dir;
   size_t timing_samples = 1 << 16;  // per stage, for medians
 };
 
 enum class StepOutcome : uint8_t { kProcessed, kFailed, kEndOfInput, kStopped, kSafeMode };
-enum class StopReason : uint8_t { kNone, kFrameLimit, kPassLimit, kEndOfInput, kSignal };
+// kRestart: the health monitor asked for a pipeline restart (the process
+// exits non-zero and the supervisor starts it again).
+enum class StopReason : uint8_t { kNone, kFrameLimit, kPassLimit, kEndOfInput, kSignal, kRestart };
 const char* StopReasonName(StopReason reason);
 
 class FlightLoop {
@@ -109,7 +122,8 @@ class FlightLoop {
   StopReason Run(const volatile std::sig_atomic_t* stop) noexcept;
   StepOutcome Step() noexcept;
   void BetweenFrames() noexcept;
-  // Exports the catalog CSV, flushes logs. Call once after Run.
+  // Exports the catalog CSV, shuts the fault layer down cleanly (not a
+  // reset for the boot counter), flushes logs. Call once after Run.
   Status Finish() noexcept;
   void set_stop_flag(const volatile std::sig_atomic_t* stop) { stop_ = stop; }
 
@@ -121,6 +135,8 @@ class FlightLoop {
   Classifier& classifier() { return *classifier_; }
   const Classifier& classifier() const { return *classifier_; }
   EventLog& events() { return *events_; }
+  FaultHooks& fault() { return *fault_; }
+  const FaultHooks& fault() const { return *fault_; }
   const downlink::DownlinkQueue& queue() const { return queue_; }
   const downlink::Catalog& catalog() const { return catalog_; }
   uint64_t next_frame_id() const { return next_frame_id_; }
@@ -142,10 +158,14 @@ class FlightLoop {
   void CountDrop(DropReason reason) noexcept;
   // Records a frame that failed before classification (catalog row, event).
   void FailFrame(DropReason reason, const Status& status, uint16_t event_id) noexcept;
-  // Classified-frame path after capture; false if the frame failed.
-  bool ProcessFrame(const imaging::Frame& frame) noexcept;
-  void QueueProduct(const imaging::Frame& frame, downlink::ProductKind kind, const Classification& c,
-                    uint8_t priority, uint64_t* queued_bytes) noexcept;
+  // Frame path after capture; false if the frame failed. In safe mode the
+  // frame is not classified (thumbnail and catalog row only).
+  bool ProcessFrame(const imaging::Frame& frame, bool safe_mode) noexcept;
+  // An unclassified frame (safe mode, or a vote without a majority): its
+  // thumbnail and a catalog row with class kUnclassified.
+  bool KeepThumbnailOnly(const imaging::Frame& frame, const char* reason) noexcept;
+  void QueueProduct(const imaging::Frame& frame, downlink::ProductKind kind, const config::CodecSpec& spec,
+                    uint16_t class_id, float confidence, uint8_t priority, uint64_t* queued_bytes) noexcept;
   void RunDownlinkStage() noexcept;
   void UpdatePassCursor() noexcept;
   void FinishFrameTimes() noexcept;
@@ -160,7 +180,7 @@ class FlightLoop {
   FlightOptions options_;
   std::string out_dir_;
   const Clock* clock_ = nullptr;
-  FlightHooks default_hooks_;
+  std::unique_ptr<FaultHooks> fault_;  // the loop's hooks; forwards to options_.hooks
   FlightHooks* hooks_ = nullptr;
   std::unique_ptr<FlightLog> log_;
   std::unique_ptr<EventLog> events_;
@@ -190,7 +210,6 @@ class FlightLoop {
   int64_t newest_capture_us_ = INT64_MIN;
   size_t pass_cursor_ = 0;
   bool pass_limit_reached_ = false;
-  bool camera_behind_ = false;  // safe mode skipped captures; seek before the next one
   int polls_since_ = 0;
   uint64_t uplink_seq_ = 0;
   const volatile std::sig_atomic_t* stop_ = nullptr;

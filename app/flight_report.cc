@@ -53,6 +53,10 @@ std::string FormatSummaryTable(const FlightLoop& loop, StopReason reason) {
               static_cast<unsigned long long>(c.discarded));
   s += Printf("%-12s %8llu   (corrupt, truncated or unreadable; catalogued as failed)\n", "failed",
               static_cast<unsigned long long>(c.frames_failed));
+  if (c.safe_mode_frames + c.frames_unverified > 0) {
+    s += Printf("%-12s %8llu   (safe mode or no majority: not classified, thumbnail and catalog row only)\n",
+                "unclassified", static_cast<unsigned long long>(c.safe_mode_frames + c.frames_unverified));
+  }
   s += "\n";
   s += Printf("kept full resolution   %llu frames (%llu uncertain frames handled by policy '%s')\n",
               static_cast<unsigned long long>(c.kept_full), static_cast<unsigned long long>(c.uncertain),
@@ -86,6 +90,24 @@ std::string FormatSummaryTable(const FlightLoop& loop, StopReason reason) {
                 static_cast<unsigned long long>(c.retransmit_requests),
                 static_cast<unsigned long long>(queue_evictions(loop)));
   }
+  const FaultSummary f = loop.fault().Summary();
+  s += Printf("redundancy             %s%s: %llu inference runs, %llu disagreement(s) (%llu outvoted, %llu no "
+              "majority)\n",
+              f.redundancy, f.separate_weight_copy ? " (separate weight copies)" : "",
+              static_cast<unsigned long long>(f.runs), static_cast<unsigned long long>(f.disagreements),
+              static_cast<unsigned long long>(f.corrected), static_cast<unsigned long long>(f.no_majority));
+  s += Printf("unverified             %llu frames kept thumbnail-only and marked (no majority)\n",
+              static_cast<unsigned long long>(c.frames_unverified));
+  s += Printf("scrubbing              %llu sweep(s), %llu mismatch(es), %llu repair(s)\n",
+              static_cast<unsigned long long>(f.scrub_sweeps), static_cast<unsigned long long>(f.scrub_mismatches),
+              static_cast<unsigned long long>(f.scrub_repairs));
+  s += Printf("health                 %llu missed deadline(s), %llu stage restart(s); boot %llu, %u reset(s) in "
+              "window\n",
+              static_cast<unsigned long long>(f.missed_deadlines), static_cast<unsigned long long>(f.stage_restarts),
+              static_cast<unsigned long long>(f.boot_count), f.resets_in_window);
+  s += Printf("safe mode              %s; %llu frames captured in safe mode (thumbnail and catalog only)\n",
+              f.safe_mode ? (std::string("ON (") + f.safe_mode_reason + ")").c_str() : "off",
+              static_cast<unsigned long long>(c.safe_mode_frames));
   if (c.peak_rss_bytes > 0) {
     s += Printf("peak memory            %.1f MB resident (VmHWM, shared libraries included); "
                 "%.1f MB anonymous (largest sample)\n",
@@ -139,6 +161,27 @@ std::string SummaryJson(const FlightLoop& loop, StopReason reason) {
   nlohmann::json drops = nlohmann::json::object();
   for (int i = 0; i < kDropReasonCount; ++i) drops[DropReasonName(static_cast<DropReason>(i))] = c.drops[i];
   j["drops"] = drops;
+  const FaultSummary f = loop.fault().Summary();
+  j["fault"] = {{"redundancy", f.redundancy},
+                {"separate_weight_copy", f.separate_weight_copy},
+                {"runs", f.runs},
+                {"disagreements", f.disagreements},
+                {"corrected", f.corrected},
+                {"no_majority", f.no_majority},
+                {"failed_runs", f.failed_runs},
+                {"frames_unverified", c.frames_unverified},
+                {"scrub_sweeps", f.scrub_sweeps},
+                {"scrub_mismatches", f.scrub_mismatches},
+                {"scrub_repairs", f.scrub_repairs},
+                {"missed_deadlines", f.missed_deadlines},
+                {"stage_restarts", f.stage_restarts},
+                {"watchdog_strokes", f.watchdog_strokes},
+                {"supervisor_beats", f.supervisor_beats},
+                {"safe_mode", f.safe_mode},
+                {"safe_mode_reason", f.safe_mode_reason},
+                {"safe_mode_frames", c.safe_mode_frames},
+                {"boot_count", f.boot_count},
+                {"resets_in_window", f.resets_in_window}};
   j["uplink"] = {{"reloads_applied", c.reloads_applied},
                  {"reloads_rejected", c.reloads_rejected},
                  {"retransmit_requests", c.retransmit_requests}};

@@ -30,8 +30,9 @@ const char* FlightStageName(FlightStage stage);  // "capture", "thumbnail", ...
 // The health monitor's coarser stage for each loop stage.
 fault::Stage FaultStageOf(FlightStage stage);
 
-// Seam for fault/ (health heartbeats, deadline checks, scrubber, safe mode).
-// Every call is on the loop thread, must not allocate and must not throw.
+// Seam for fault/ (health heartbeats, deadline checks, scrubber, safe mode);
+// app/fault_hooks.h implements it around a fault::Guard. Every call is on
+// the loop thread, must not allocate and must not throw.
 class FlightHooks {
  public:
   virtual ~FlightHooks() = default;
@@ -53,7 +54,8 @@ class FlightHooks {
   // swapped in a new model: the place to wrap classifier.interpreter() in a
   // redundant InferenceRunner (classifier.set_runner).
   virtual void OnClassifierReady(Classifier& classifier) noexcept { (void)classifier; }
-  // While true the loop captures nothing and only services the downlink.
+  // While true (checked once per frame) classification is off: frames are
+  // captured, thumbnailed, queued as thumbnails and catalogued unclassified.
   virtual bool InSafeMode() const noexcept { return false; }
 };
 

@@ -113,6 +113,10 @@ int RunFlightTool(int argc, char** argv) {
   std::fputs(FormatSummaryTable(**loop, reason).c_str(), stdout);
   std::fflush(stdout);
   if (!finished.ok()) return Fail(std::string("finishing: ") + finished.message());
+  if (reason == StopReason::kRestart) {
+    std::fprintf(stderr, "triage-flight: the health monitor asked for a pipeline restart (exit 3)\n");
+    return 3;
+  }
   return 0;
 }
 

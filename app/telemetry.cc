@@ -195,6 +195,12 @@ const char* TelemetryWriter::Format(const FrameRecord& r) noexcept {
     b.Float(r.runner_up);
     b.Raw(r.uncertain ? ",\"uncertain\":true" : ",\"uncertain\":false");
   }
+  if (r.vote != nullptr) {
+    b.Raw(",\"vote\":");
+    b.Str(r.vote);
+  }
+  if (r.unverified) b.Raw(",\"unverified\":true");
+  if (r.safe_mode) b.Raw(",\"safe_mode\":true");
   b.Raw(",\"decision\":");
   b.Str(r.decision);
   if (r.reason != nullptr && r.reason[0] != '\0') {

@@ -67,7 +67,12 @@ struct FlightCounters {
   uint64_t reloads_applied = 0;
   uint64_t reloads_rejected = 0;
   uint64_t retransmit_requests = 0;
+  // Fault layer: frames captured in safe mode (not classified; thumbnail and
+  // catalog row only) and frames whose redundant inference had no verified
+  // output (no majority): kept thumbnail-only, marked unverified.
   uint64_t safe_mode_frames = 0;
+  uint64_t frames_unverified = 0;
+  uint64_t thumbnail_unclassified = 0;  // thumbnails queued for either kind
   // Memory, from /proc/self/status: VmHWM (peak resident, shared libraries
   // included) and the largest RssAnon sampled between frames (the process's
   // own heap and buffers). 0 where /proc is unavailable.
@@ -111,7 +116,13 @@ struct FrameRecord {
   float runner_up = 0.f;
   bool uncertain = false;
   const char* decision = "failed";  // full, thumbnail, discard, failed, abandoned
-  const char* reason = "";
+  const char* reason = "";          // also "unverified" (no majority) and "safe_mode"
+  // Fault layer: the redundancy outcome of inference (InferenceRunner::
+  // outcome(): single, agreed, corrected, no_majority, failed), null when
+  // inference did not run; unverified: no decision could be made from it.
+  const char* vote = nullptr;
+  bool unverified = false;
+  bool safe_mode = false;
   struct Product {
     const char* kind = "";
     uint32_t id = 0;

@@ -175,7 +175,10 @@ TEST_P(FlightHeapTest, FrameStepFreesEveryCHeapByteWithinBudget) {
                            "triage:\n  uncertain: {below_confidence: 1.0, min_margin: 0.0, action: " + action + "}\n"
                            "downlink:\n  full: {codec: " + codec + ", quality: 90}\n"
                            "  passes: [{start_s: 0, end_s: 80000}]\n"
-                           "logging: {progress_every_frames: 0, level: warn}\n";
+                           "logging: {progress_every_frames: 0, level: warn}\n"
+                           // A 2448x2050 PNG takes seconds: more than the decide
+                           // stage's (decide + compress) default 500 ms deadline.
+                           "fault: {stage_deadline_ms: {decide: 600000}}\n";
   config::LoadOptions lo;
   lo.base_dir = dir;
   config::LoadedConfig loaded = config::ParseMission(yaml, "heap.yaml", lo);

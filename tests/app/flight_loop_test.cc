@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "app/flight_report.h"
 #include "downlink/retransmit.h"
 #include "imaging/jpeg_codec.h"
 #include "tests/config/mission_test_support.h"
@@ -521,19 +522,283 @@ class SafeMode : public FlightHooks {
   bool on = true;
 };
 
-TEST_F(FlightLoopTest, SafeModeSkipsImagingButKeepsServingPasses) {
+// Safe mode (here from the caller's hooks): frames are still captured,
+// thumbnailed, queued and catalogued, never classified; passes are served.
+TEST_F(FlightLoopTest, SafeModeKeepsThumbnailsAndCatalogButDoesNotClassify) {
   SafeMode hooks;
   auto loop = Make(Yaml(), "out", nullptr, &hooks, 0);
   ASSERT_TRUE(loop);
   EXPECT_EQ(loop->Run(nullptr), StopReason::kPassLimit);
-  EXPECT_EQ(loop->counters().frames_attempted, 0u);
-  EXPECT_EQ(loop->counters().safe_mode_frames, 15u);
-  EXPECT_EQ(loop->counters().passes_completed, 1u);
-  // Leaving safe mode, capture resumes at the current index (not where it stopped).
+  const FlightCounters& c = loop->counters();
+  EXPECT_EQ(c.frames_attempted, 15u);
+  EXPECT_EQ(c.safe_mode_frames, 15u);
+  EXPECT_EQ(c.frames_classified, 0u);
+  EXPECT_EQ(c.products_queued[0], 0u);  // no full-resolution product without a decision
+  EXPECT_EQ(c.products_queued[1], 15u);
+  EXPECT_EQ(c.passes_completed, 1u);
+  EXPECT_GT(c.bytes_sent, 0u);
+  EXPECT_EQ(loop->fault().Summary().runs, 0u);  // the classifier never ran
+  ASSERT_EQ(loop->catalog().size(), 15u);
+  for (size_t i = 0; i < loop->catalog().size(); ++i) {
+    EXPECT_EQ(loop->catalog().row(i).class_id, kUnclassified);
+    EXPECT_EQ(loop->catalog().row(i).decision, 1);  // thumbnail
+  }
+  const auto lines = Telemetry(dir_ + "/out/telemetry.jsonl");
+  ASSERT_EQ(lines.size(), 15u);
+  EXPECT_EQ(lines[3]["safe_mode"], true);
+  EXPECT_EQ(lines[3]["reason"], "safe_mode");
+  EXPECT_EQ(lines[3]["decision"], "thumbnail");
+  EXPECT_FALSE(lines[3].contains("class"));
+  EXPECT_FALSE(lines[3].contains("vote"));
+  // Leaving safe mode, the next frame is classified again.
   hooks.on = false;
   EXPECT_EQ(loop->Step(), StepOutcome::kProcessed);
   EXPECT_EQ(loop->last_record().frame_id, 15u);
-  EXPECT_STREQ(loop->last_record().source, "sim:7/15");
+  EXPECT_NE(loop->last_record().class_name, nullptr);
+  EXPECT_STREQ(loop->last_record().vote, "single");
+}
+
+// Safe mode entered in the fault layer (the guard, by command here): the
+// same thumbnail-and-catalog flight, recorded in the summary and persisted
+// across a restart until the ground clears it.
+TEST_F(FlightLoopTest, GuardSafeModeIsRecordedAndSurvivesARestart) {
+  {
+    auto loop = Make(Yaml(), "out", std::make_unique<FakeCamera>(Mixed(8)));
+    ASSERT_TRUE(loop);
+    EXPECT_EQ(loop->Step(), StepOutcome::kProcessed);
+    loop->BetweenFrames();
+    loop->fault().guard().EnterSafeMode();
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(loop->Step(), StepOutcome::kSafeMode);
+      loop->BetweenFrames();
+    }
+    EXPECT_EQ(loop->counters().frames_classified, 1u);
+    EXPECT_EQ(loop->counters().safe_mode_frames, 3u);
+    EXPECT_EQ(loop->fault().Summary().runs, 1u);
+    const nlohmann::json summary = nlohmann::json::parse(SummaryJson(*loop, StopReason::kSignal));
+    EXPECT_EQ(summary["fault"]["safe_mode"], true);
+    EXPECT_EQ(summary["fault"]["safe_mode_frames"], 3);
+    EXPECT_NE(FormatSummaryTable(*loop, StopReason::kSignal).find("safe mode              ON (commanded)"),
+              std::string::npos);
+    ASSERT_TRUE(loop->Finish().ok());
+  }
+  auto loop = Make(Yaml(), "out", std::make_unique<FakeCamera>(Mixed(8)));
+  ASSERT_TRUE(loop);
+  EXPECT_TRUE(loop->fault().guard().safe_mode());
+  EXPECT_EQ(loop->Step(), StepOutcome::kSafeMode);
+  EXPECT_EQ(loop->catalog().Find(4)->class_id, kUnclassified);
+  EXPECT_EQ(loop->catalog().Find(4)->decision, 1);
+  ASSERT_TRUE(loop->fault().guard().ExitSafeMode().ok());
+  EXPECT_EQ(loop->Step(), StepOutcome::kProcessed);
+  EXPECT_NE(loop->catalog().Find(5)->class_id, kUnclassified);
+}
+
+// Inference overruns its deadline (5 s by default) on some frames: the
+// FakeClock jumps while the (guarded) runner runs.
+class SlowInference : public FlightHooks {
+ public:
+  void OnStageBegin(FlightStage stage, uint64_t frame_id) noexcept override {
+    if (stage == FlightStage::kInfer) runner.late = slow.count(frame_id) != 0;
+  }
+  void OnClassifierReady(Classifier& c) noexcept override {
+    runner.inner = c.runner();  // the fault layer's
+    c.set_runner(&runner);
+  }
+  struct Runner : InferenceRunner {
+    Status Invoke() noexcept override {
+      if (late) clock->AdvanceMillis(6000);
+      return inner->Invoke();
+    }
+    const char* outcome() const noexcept override { return inner->outcome(); }
+    InferenceRunner* inner = nullptr;
+    FakeClock* clock = nullptr;
+    bool late = false;
+  };
+  Runner runner;
+  std::set<uint64_t> slow;
+};
+
+TEST_F(FlightLoopTest, OverrunsAreMissedDeadlinesAndThreeInTheWindowEnterSafeMode) {
+  SlowInference hooks;
+  hooks.runner.clock = &clock_;
+  hooks.slow = {0, 2, 4};
+  auto loop = Make(Yaml(), "out", std::make_unique<FakeCamera>(Mixed(8)), &hooks);
+  ASSERT_TRUE(loop);
+  EXPECT_EQ(loop->Run(nullptr), StopReason::kEndOfInput);
+  const FaultSummary f = loop->fault().Summary();
+  EXPECT_EQ(f.missed_deadlines, 3u);
+  EXPECT_EQ(f.stage_restarts, 3u);  // each miss followed a heartbeat: a stage restart, never the pipeline
+  EXPECT_EQ(loop->events().CountOf(kEventStageRestarted), 3u);
+  EXPECT_EQ(f.watchdog_strokes, 5u);  // stroked only after the 5 healthy frames
+  EXPECT_TRUE(f.safe_mode);
+  EXPECT_STREQ(f.safe_mode_reason, "missed_deadlines");
+  EXPECT_EQ(loop->counters().frames_classified, 5u);  // frames 0..4
+  EXPECT_EQ(loop->counters().safe_mode_frames, 3u);   // frames 5..7: thumbnails and catalog only
+  EXPECT_EQ(loop->catalog().Find(6)->class_id, kUnclassified);
+  EXPECT_FALSE(loop->fault().pipeline_restart_requested());
+}
+
+TEST_F(FlightLoopTest, AStageThatOverrunsTwiceInARowRestartsThePipeline) {
+  SlowInference hooks;
+  hooks.runner.clock = &clock_;
+  hooks.slow = {1, 2};
+  auto loop = Make(Yaml(), "out", std::make_unique<FakeCamera>(Mixed(8)), &hooks);
+  ASSERT_TRUE(loop);
+  EXPECT_EQ(loop->Run(nullptr), StopReason::kRestart);
+  EXPECT_EQ(loop->counters().frames_attempted, 3u);
+  EXPECT_EQ(loop->catalog().size(), 3u);  // the late frames were still recorded
+  EXPECT_EQ(loop->fault().Summary().missed_deadlines, 2u);
+  EXPECT_EQ(loop->fault().Summary().stage_restarts, 1u);
+  // Not a clean shutdown: the next start counts it as a reset.
+  ASSERT_TRUE(loop->Finish().ok());
+  loop.reset();
+  auto again = Make(Yaml(), "out", std::make_unique<FakeCamera>(Mixed(8)));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->fault().Summary().resets_in_window, 1u);
+  EXPECT_EQ(again->next_frame_id(), 3u);
+}
+
+// Per frame: what the classification produced, without timing, hashes or the vote.
+std::vector<std::string> Decisions(const std::vector<nlohmann::json>& lines) {
+  std::vector<std::string> out;
+  for (nlohmann::json j : lines) {
+    for (const char* k : {"stage_ms", "config", "vote"}) j.erase(k);
+    out.push_back(j.dump());
+  }
+  return out;
+}
+
+TEST_F(FlightLoopTest, DmrAndTmrChangeNoDecisionOnACleanRun) {
+  const std::map<std::string, std::string> modes = {
+      {"none", ""},
+      {"dmr", "fault: {redundancy: dmr, separate_weight_copy: true}\n"},
+      {"tmr", "fault: {redundancy: tmr, separate_weight_copy: true}\n"},
+      {"dmr_shared", "fault: {redundancy: dmr}\n"}};
+  std::map<std::string, std::vector<std::string>> decisions;
+  for (const auto& [name, extra] : modes) {
+    auto loop = Make(Yaml(extra), name);  // the simulated orbit: every class, kept and discarded frames
+    ASSERT_TRUE(loop);
+    for (int i = 0; i < 4; ++i) {  // warm-up, as in SteadyStateFrameStepDoesNotAllocate
+      loop->Step();
+      loop->BetweenFrames();
+    }
+    size_t allocations = 0;
+    {
+      triage::testing::AllocGuard guard;
+      for (int i = 0; i < 20; ++i) {
+        loop->Step();
+        loop->BetweenFrames();
+      }
+      allocations = guard.count();
+    }
+    EXPECT_EQ(allocations, 0u) << name;
+    const FaultSummary f = loop->fault().Summary();
+    EXPECT_EQ(f.runs, loop->counters().frames_classified) << name;
+    EXPECT_EQ(f.disagreements, 0u) << name;
+    EXPECT_EQ(loop->counters().frames_unverified, 0u) << name;
+    const auto lines = Telemetry(dir_ + "/" + name + "/telemetry.jsonl");
+    ASSERT_EQ(lines.size(), 24u) << name;
+    for (const auto& j : lines) {
+      if (j.contains("class")) {
+        EXPECT_EQ(j["vote"], name == "none" ? "single" : "agreed") << name;
+      }
+    }
+    decisions[name] = Decisions(lines);
+  }
+  EXPECT_EQ(decisions["dmr"], decisions["none"]);
+  EXPECT_EQ(decisions["tmr"], decisions["none"]);
+  EXPECT_EQ(decisions["dmr_shared"], decisions["none"]);
+}
+
+// A stuck upset in the guard's weight copies, re-applied before every
+// inference (and repaired by the scrubber after it): one bad replica is
+// outvoted; two replicas that disagree with each other and with the clean
+// one leave no majority, and the frame is kept thumbnail-only and marked,
+// never decided from an unverified output.
+class CorruptReplicas : public FlightHooks {
+ public:
+  void OnStageBegin(FlightStage stage, uint64_t) noexcept override {
+    if (stage != FlightStage::kInfer || store == nullptr) return;
+    for (int copy = 1; copy <= copies; ++copy) {
+      for (const fault::WeightBuffer& w : store->weight_buffers()) {
+        if (w.bytes != 4 * 5) continue;  // the FC bias: int32 x 5 classes
+        int32_t bias[5];
+        std::memcpy(bias, store->bytes(copy).data() + w.offset, sizeof(bias));
+        bias[copy == 1 ? 0 : 4] += 1 << 24;  // copy 1 says black, copy 2 says white
+        std::memcpy(store->bytes(copy).data() + w.offset, bias, sizeof(bias));
+        ++corrupted;
+      }
+    }
+  }
+  fault::ModelStore* store = nullptr;
+  int copies = 1;
+  int corrupted = 0;
+};
+
+TEST_F(FlightLoopTest, AStuckReplicaIsOutvotedAndNoMajorityKeepsTheFrameThumbnailOnlyAndMarked) {
+  const std::vector<FakeCamera::Colour> land(6, FakeCamera::kLand);
+  const std::string fault = "fault: {redundancy: dmr, separate_weight_copy: true}\n";
+  CorruptReplicas hooks;
+  auto loop = Make(Yaml(fault), "out", std::make_unique<FakeCamera>(land), &hooks);
+  ASSERT_TRUE(loop);
+  hooks.store = &loop->fault().guard().model_store();
+  ASSERT_EQ(hooks.store->copies(), 3);
+
+  // One stuck replica: outvoted, the decision is the clean one.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(loop->Step(), StepOutcome::kProcessed);
+    loop->BetweenFrames();
+    EXPECT_STREQ(loop->last_record().vote, "corrected");
+    EXPECT_STREQ(loop->last_record().decision, "full");
+    EXPECT_STREQ(loop->last_record().class_name, "land");
+  }
+  ASSERT_EQ(hooks.corrupted, 3) << "the bias buffer was not found";
+  FaultSummary f = loop->fault().Summary();
+  EXPECT_EQ(f.corrected, 3u);
+  EXPECT_EQ(f.no_majority, 0u);
+  EXPECT_GE(f.scrub_repairs, 3u);  // the scrubber restored the copy after each frame
+
+  // Two replicas stuck in different ways: no majority.
+  hooks.copies = 2;
+  for (int i = 3; i < 6; ++i) {
+    ASSERT_EQ(loop->Step(), StepOutcome::kProcessed);
+    loop->BetweenFrames();
+    const FrameRecord& r = loop->last_record();
+    EXPECT_STREQ(r.vote, "no_majority");
+    EXPECT_TRUE(r.unverified);
+    EXPECT_STREQ(r.decision, "thumbnail");
+    EXPECT_STREQ(r.reason, "unverified");
+    EXPECT_EQ(r.class_name, nullptr);  // no class from an unverified output
+    ASSERT_EQ(r.product_count, 1);
+    EXPECT_STREQ(r.products[0].kind, "thumbnail");
+    const downlink::CatalogRow* row = loop->catalog().Find(static_cast<uint64_t>(i));
+    ASSERT_NE(row, nullptr);
+    EXPECT_EQ(row->class_id, kUnclassified);
+    EXPECT_EQ(row->decision, 1);
+  }
+  f = loop->fault().Summary();
+  EXPECT_EQ(f.no_majority, 3u);
+  EXPECT_EQ(f.disagreements, 6u);
+  EXPECT_EQ(loop->counters().frames_unverified, 3u);
+  EXPECT_EQ(loop->counters().frames_classified, 3u);
+  EXPECT_EQ(loop->counters().kept_full, 3u);  // only the verified frames
+  EXPECT_EQ(loop->events().CountOf(kEventFrameUnverified), 3u);
+  for (const downlink::QueueItem& item : loop->queue().items()) {
+    if (item.meta.frame_id >= 3) {
+      EXPECT_EQ(item.meta.kind, downlink::ProductKind::kThumbnail);
+      EXPECT_EQ(item.meta.class_id, kUnclassified);
+    }
+  }
+  const auto lines = Telemetry(dir_ + "/out/telemetry.jsonl");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[4]["vote"], "no_majority");
+  EXPECT_EQ(lines[4]["unverified"], true);
+  EXPECT_FALSE(lines[4].contains("class"));
+  const nlohmann::json summary = nlohmann::json::parse(SummaryJson(*loop, StopReason::kEndOfInput));
+  EXPECT_EQ(summary["fault"]["no_majority"], 3);
+  EXPECT_EQ(summary["fault"]["frames_unverified"], 3);
+  EXPECT_NE(FormatSummaryTable(*loop, StopReason::kEndOfInput).find("unverified             3 frames"),
+            std::string::npos);
 }
 
 TEST_F(FlightLoopTest, ModelThatFailsVerificationAtStartRefusesToStart) {
