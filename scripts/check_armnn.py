@@ -4,6 +4,9 @@
 bytes as triage-infer, and the outputs must agree.
 
 Usage: check_armnn.py TRIAGE_INFER MODEL [IMAGE_DIR] [--tolerance T]
+Float models must agree to 1e-5. Arm NN's CpuRef requantizes int8 in float,
+not with TensorFlow Lite's fixed-point multipliers, so int8 outputs may differ
+by a few quantization steps, which can flip a near-tie (--allow-top1-ties).
 Exit 0 on agreement, 1 on disagreement, 77 when pyarmnn is absent (ctest skip).
 """
 import argparse
@@ -40,6 +43,8 @@ def main():
     ap.add_argument("model")
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--tolerance", type=float, default=1e-5)
+    ap.add_argument("--allow-top1-ties", action="store_true",
+                    help="do not fail on top-1 disagreements (int8: near-ties flip with a few LSB)")
     args = ap.parse_args()
     runtime, net_id, in_info, out_info = armnn_runtime(args.model)
     shape = tuple(in_info[1].GetShape()[i] for i in range(in_info[1].GetNumDimensions()))
@@ -47,6 +52,7 @@ def main():
     is_float = dtype == ann.DataType_Float32
     rng = np.random.default_rng(1)
     worst = 0.0
+    top1_mismatch = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.samples):
             # Smooth random images, normalized like the flight preprocessing.
@@ -70,9 +76,10 @@ def main():
             theirs = ann.workload_tensors_to_ndarray(outputs)[0].reshape(-1)
             diff = float(np.max(np.abs(ours.astype(np.float64) - theirs.astype(np.float64))))
             worst = max(worst, diff)
-    ok = worst <= args.tolerance
+            top1_mismatch += int(np.argmax(ours) != np.argmax(theirs))
+    ok = worst <= args.tolerance and (top1_mismatch == 0 or args.allow_top1_ties)
     print(f"Arm NN {ann.ARMNN_VERSION} vs triage-infer on {args.samples} inputs: max |diff| = {worst:.3g} "
-          f"(tolerance {args.tolerance}): {'ok' if ok else 'MISMATCH'}")
+          f"(tolerance {args.tolerance}), top-1 disagreements {top1_mismatch}: {'ok' if ok else 'MISMATCH'}")
     return 0 if ok else 1
 
 
