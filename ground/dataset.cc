@@ -13,6 +13,7 @@
 
 #include "downlink/checksum.h"
 #include "ground/mobilenet.h"
+#include "ground/model_runner.h"
 #include "ground/progress.h"
 #include "imaging/det_math.h"
 #include "imaging/jpeg_codec.h"
@@ -469,13 +470,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
       if (variants == 0) continue;
       Result<Image> src = imaging::LoadImageFile((fs::path(o.real_dir) / row.file).string());
       if (!src.ok()) return src.status();
-      Image rgb = src->channels == 3 ? std::move(src).value() : Image();
-      if (rgb.pixels.empty()) {
-        rgb = imaging::MakeImage(src->width, src->height, 3);
-        for (size_t p = 0; p < static_cast<size_t>(src->width) * src->height; ++p) {
-          for (int ch = 0; ch < 3; ++ch) rgb.pixels[p * 3 + ch] = src->pixels[p * src->channels];
-        }
-      }
+      const Image rgb = ToRgb(*src);
       AugmentOptions ao;
       ao.opssat_look_probability = IsOpsSat(row) ? 0.f : 0.5f;
       for (int v = 0; v < variants; ++v) {

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "ground/dataset.h"
+#include "ground/model_runner.h"
 #include "ground/progress.h"
 #include "imaging/image.h"
 
@@ -140,13 +141,7 @@ Result<Split> LoadSplit(const std::string& dir, int resolution, bool progress) {
     }
     Result<imaging::Image> img = imaging::LoadImageFile((fs::path(dir) / r.file).string());
     if (!img.ok()) return img.status();
-    imaging::Image rgb = img->channels == 3 ? std::move(img).value() : imaging::Image();
-    if (rgb.pixels.empty()) {
-      rgb = imaging::MakeImage(img->width, img->height, 3);
-      for (size_t p = 0; p < static_cast<size_t>(img->width) * img->height; ++p) {
-        for (int c = 0; c < 3; ++c) rgb.pixels[p * 3 + c] = img->pixels[p * img->channels];
-      }
-    }
+    imaging::Image rgb = ToRgb(*img);
     if (rgb.width != resolution || rgb.height != resolution) {
       Result<imaging::Image> sq = ResizeSquare(rgb, resolution);
       if (!sq.ok()) return sq.status();
