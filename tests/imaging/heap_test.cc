@@ -17,82 +17,13 @@
 #include "imaging/simulator.h"
 #include "imaging/thumbnail.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TRIAGE_HEAP_TEST_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define TRIAGE_HEAP_TEST_SANITIZED 1
-#endif
+#include "tests/support/c_heap_counter.h"
 
 namespace {
-std::atomic<long long> g_current{0};
-std::atomic<long long> g_peak{0};
-std::atomic<long long> g_calls{0};
+[[maybe_unused]] std::atomic<long long>& g_current = triage::testing::c_heap_current;
+[[maybe_unused]] std::atomic<long long>& g_peak = triage::testing::c_heap_peak;
+[[maybe_unused]] std::atomic<long long>& g_calls = triage::testing::c_heap_calls;
 }  // namespace
-
-#if !defined(TRIAGE_HEAP_TEST_SANITIZED)
-#include <malloc.h>
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void __libc_free(void*);
-}
-
-namespace {
-void Track(void* p) {
-  if (p == nullptr) return;
-  g_calls.fetch_add(1, std::memory_order_relaxed);
-  const long long now = g_current.fetch_add(static_cast<long long>(malloc_usable_size(p))) +
-                        static_cast<long long>(malloc_usable_size(p));
-  long long peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-}
-void Untrack(void* p) {
-  if (p != nullptr) g_current.fetch_sub(static_cast<long long>(malloc_usable_size(p)));
-}
-}  // namespace
-
-extern "C" {
-void* malloc(size_t n) {
-  void* p = __libc_malloc(n);
-  Track(p);
-  return p;
-}
-void* calloc(size_t a, size_t b) {
-  void* p = __libc_calloc(a, b);
-  Track(p);
-  return p;
-}
-void* realloc(void* old, size_t n) {
-  Untrack(old);
-  void* p = __libc_realloc(old, n);
-  if (p == nullptr && n != 0) Track(old);  // failed: the old block is still live
-  Track(p);
-  return p;
-}
-void free(void* p) {
-  Untrack(p);
-  __libc_free(p);
-}
-void* memalign(size_t a, size_t n) {
-  void* p = __libc_memalign(a, n);
-  Track(p);
-  return p;
-}
-void* aligned_alloc(size_t a, size_t n) { return memalign(a, n); }
-int posix_memalign(void** out, size_t a, size_t n) {
-  void* p = memalign(a, n);
-  if (p == nullptr) return 12;  // ENOMEM
-  *out = p;
-  return 0;
-}
-}
-#endif  // !TRIAGE_HEAP_TEST_SANITIZED
 
 namespace triage::imaging {
 namespace {
