@@ -98,6 +98,9 @@ TEST(ImagingHeap, DecodeThumbnailPreprocessPeakStaysWithinBudget) {
   // libjpeg-turbo's pools for a 2448-wide 4:2:0 image at 1/4 scale are
   // ~30 KB (120 KB at full scale); all of it is freed before RunJpeg returns.
   EXPECT_LT(steady.bytes, 128 * 1024);
+  // The interposed counter is live: libjpeg-turbo's pools do show up.
+  EXPECT_GT(steady.calls, 0);
+  EXPECT_GT(full_decode.bytes, steady.bytes);
   EXPECT_EQ(live_after, live_before) << "the frame path leaked C heap";
   EXPECT_LT(init.bytes, 4 * 1024 * 1024);
 #endif
