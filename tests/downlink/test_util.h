@@ -15,30 +15,14 @@
 #include "core/span.h"
 #include "downlink/config.h"
 #include "downlink/product.h"
+#include "tests/support/temp_dir.h"
 
 namespace triage::downlink::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
-class TempDir {
+// A fresh directory removed with its contents (tests/support/temp_dir.h).
+class TempDir : public triage::testing::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/triage_downlink_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char* made = ::mkdtemp(buf.data());
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) (void)std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : triage::testing::TempDir("triage_downlink") {}
 };
 
 inline Config SmallConfig(const std::string& dir) {

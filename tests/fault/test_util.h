@@ -13,6 +13,7 @@
 #include "core/span.h"
 #include "fault/synthetic_model.h"
 #include "inference/interpreter.h"
+#include "tests/support/temp_dir.h"
 
 namespace triage::fault::testing {
 
@@ -32,27 +33,10 @@ inline void FillFrame(const inference::TensorView& v, uint8_t* data, uint32_t se
                      nhwc ? v.shape.dims[3] : 0, v.type == kernels::DataType::kInt8, seed);
 }
 
-// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
-class TempDir {
+// A fresh directory removed with its contents (tests/support/temp_dir.h).
+class TempDir : public triage::testing::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/triage_fault_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char* made = ::mkdtemp(buf.data());
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) (void)std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : triage::testing::TempDir("triage_fault") {}
 };
 
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes);
