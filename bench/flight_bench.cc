@@ -39,11 +39,9 @@
 #include <string>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "app/flight_loop.h"
+#include "bench/proc_memory.h"
 #include "config/mission.h"
 #include "imaging/frame.h"
 #include "imaging/simulated_camera.h"
@@ -64,29 +62,6 @@ std::string g_dir;         // temporary working directory
 std::string g_frames_dir;  // the replayed JPEG frames
 std::string g_model;       // model path
 std::string g_model_name;  // "triage_int8", "standin", ...
-
-size_t ProcStatusBytes(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  const size_t len = std::strlen(field);
-  char line[256];
-  size_t bytes = 0;
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::strncmp(line, field, len) == 0 && line[len] == ':') {
-      bytes = std::strtoull(line + len + 1, nullptr, 10) * 1024u;
-      break;
-    }
-  }
-  std::fclose(f);
-  return bytes;
-}
-
-bool ResetPeakRss() {
-  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
-  if (f == nullptr) return false;
-  const bool ok = std::fputs("5", f) >= 0;
-  return (std::fclose(f) == 0) && ok;
-}
 
 void RemoveTree(const std::string& path) {
   const std::string cmd = "rm -rf '" + path + "'";
@@ -234,9 +209,7 @@ std::string MissionYaml(Policy policy) {
 void BM_Flight(benchmark::State& state, Policy policy) {
   const std::string out = g_dir + "/out_" + std::to_string(static_cast<int>(policy));
   RemoveTree(out);
-#if defined(__GLIBC__)
-  (void)malloc_trim(0);
-#endif
+  ReleaseFreedMemory();
   (void)ResetPeakRss();
   const size_t baseline = ProcStatusBytes("VmRSS");
   config::LoadOptions lo;

@@ -37,10 +37,8 @@
 #include <vector>
 
 #include <sys/stat.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
+#include "bench/proc_memory.h"
 #include "inference/interpreter.h"
 #include "inference/introspection.h"
 #include "inference/model.h"
@@ -103,40 +101,6 @@ bool IsFile(const std::string& path) {
 std::string SharedDir() {
   if (const char* env = std::getenv("TRIAGE_SHARED_DIR")) return env;
   return TRIAGE_SHARED_DIR;
-}
-
-// A "<field> <n> kB" line of /proc/self/status, in bytes; 0 if unavailable.
-size_t ProcStatusBytes(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  const size_t field_len = std::strlen(field);
-  char line[256];
-  size_t bytes = 0;
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::strncmp(line, field, field_len) == 0 && line[field_len] == ':') {
-      bytes = std::strtoull(line + field_len + 1, nullptr, 10) * 1024u;
-      break;
-    }
-  }
-  std::fclose(f);
-  return bytes;
-}
-
-// Resets VmHWM to the current RSS (Linux >= 4.0). False if not permitted,
-// in which case VmHWM is the peak over the whole process.
-bool ResetPeakRss() {
-  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
-  if (f == nullptr) return false;
-  const bool ok = std::fputs("5", f) >= 0;
-  return (std::fclose(f) == 0) && ok;
-}
-
-// Hands memory freed by the previous benchmark back to the kernel, so that
-// glibc's retained heap does not hide this benchmark's footprint.
-void ReleaseFreedMemory() {
-#if defined(__GLIBC__)
-  (void)malloc_trim(0);
-#endif
 }
 
 // Same bytes on every run and every machine (a fixed LCG, not <random>).
