@@ -1,16 +1,15 @@
-// OpenCV adapter for image files. OpenCV may throw (cv::Exception,
-// std::bad_alloc); every call is wrapped and converted to a Status here.
+// Image files for tools, ground and directory replay: format sniffing and
+// dispatch to the codecs (JPEG: jpeg_codec.h; PNG, BMP: codecs.h). No OpenCV
+// here, so flight binaries do not load imgcodecs' dependency tree.
 #include "imaging/image.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string_view>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
+#include "imaging/codecs.h"
 #include "imaging/jpeg_codec.h"
 
 namespace triage::imaging {
@@ -24,59 +23,6 @@ Format Sniff(Span<const uint8_t> b) {
   if (b.size() >= 8 && std::memcmp(b.data(), kPng, 8) == 0) return Format::kPng;
   if (b.size() >= 2 && b[0] == 'B' && b[1] == 'M') return Format::kBmp;
   return Format::kUnknown;
-}
-
-uint32_t Le32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-uint32_t Be32(const uint8_t* p) {
-  return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
-         (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]);
-}
-
-// OpenCV's BMP reader fills missing rows silently, so a truncated BMP is
-// caught here from its own header: pixel data offset + rows must fit.
-Status CheckBmp(Span<const uint8_t> b, const char* what) {
-  if (b.size() < 54) {
-    return Status::Error(StatusCode::kDataLoss, "%s: BMP header truncated (%zu bytes)", what,
-                         b.size());
-  }
-  const uint32_t data_offset = Le32(&b[10]);
-  const uint32_t header_size = Le32(&b[14]);
-  if (header_size < 40) return Status::Ok();  // old OS/2 header: leave it to OpenCV
-  const int32_t width = static_cast<int32_t>(Le32(&b[18]));
-  int32_t height = static_cast<int32_t>(Le32(&b[22]));
-  const uint32_t bpp = static_cast<uint32_t>(b[28]) | (static_cast<uint32_t>(b[29]) << 8);
-  const uint32_t compression = Le32(&b[30]);
-  if (height < 0) height = -height;
-  if (width <= 0 || height <= 0 || width > kMaxImageDimension || height > kMaxImageDimension) {
-    return Status::Error(StatusCode::kDataLoss, "%s: BMP size %dx%d is invalid or too large", what,
-                         width, height);
-  }
-  if (compression != 0 && compression != 3) return Status::Ok();  // RLE: sizes vary
-  const uint64_t row = ((static_cast<uint64_t>(width) * bpp + 31) / 32) * 4;
-  const uint64_t need = static_cast<uint64_t>(data_offset) + row * static_cast<uint64_t>(height);
-  if (need > b.size()) {
-    return Status::Error(StatusCode::kDataLoss, "%s: BMP truncated: %zu of %llu bytes", what,
-                         b.size(), static_cast<unsigned long long>(need));
-  }
-  return Status::Ok();
-}
-
-// PNG: the size is in IHDR; libpng reports truncation itself (OpenCV then
-// returns an empty Mat), so only the size guard is needed here.
-Status CheckPng(Span<const uint8_t> b, const char* what) {
-  if (b.size() < 33) {
-    return Status::Error(StatusCode::kDataLoss, "%s: PNG header truncated (%zu bytes)", what,
-                         b.size());
-  }
-  const uint32_t w = Be32(&b[16]), h = Be32(&b[20]);
-  if (w == 0 || h == 0 || w > kMaxImageDimension || h > kMaxImageDimension) {
-    return Status::Error(StatusCode::kDataLoss, "%s: PNG size %ux%u is invalid or too large", what,
-                         w, h);
-  }
-  return Status::Ok();
 }
 
 Result<Image> DecodeJpeg(Span<const uint8_t> bytes, const char* what) {
@@ -99,42 +45,45 @@ Result<Image> DecodeJpeg(Span<const uint8_t> bytes, const char* what) {
   return image;
 }
 
-Result<Image> DecodeWithOpenCv(Span<const uint8_t> bytes, const char* what) {
-  try {
-    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
-                      const_cast<uint8_t*>(bytes.data()));
-    cv::Mat m = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-    if (m.empty()) {
-      return Status::Error(StatusCode::kDataLoss, "%s: corrupt or truncated image data", what);
-    }
-    if (m.depth() == CV_16U) {
-      cv::Mat eight;
-      m.convertTo(eight, CV_8U, 1.0 / 257.0);
-      m = eight;
-    } else if (m.depth() != CV_8U) {
-      return Status::Error(StatusCode::kUnsupported, "%s: pixel depth %d is not 8 or 16 bit", what,
-                           m.depth());
-    }
-    cv::Mat out;
-    int channels = 3;
-    switch (m.channels()) {
-      case 1: out = m; channels = 1; break;
-      case 3: cv::cvtColor(m, out, cv::COLOR_BGR2RGB); break;
-      case 4: cv::cvtColor(m, out, cv::COLOR_BGRA2RGB); break;
-      default:
-        return Status::Error(StatusCode::kUnsupported, "%s: %d channels", what, m.channels());
-    }
-    Image image = MakeImage(out.cols, out.rows, channels);
-    const size_t row = static_cast<size_t>(image.stride());
-    for (int y = 0; y < out.rows; ++y) {
-      std::memcpy(image.pixels.data() + y * row, out.ptr<uint8_t>(y), row);
-    }
-    return image;
-  } catch (const cv::Exception& e) {
-    return Status::Error(StatusCode::kDataLoss, "%s: OpenCV: %s", what, e.what());
-  } catch (const std::exception& e) {
-    return Status::Error(StatusCode::kResourceExhausted, "%s: %s", what, e.what());
+bool EndsWithNoCase(const std::string& s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    const char c = s[s.size() - suffix.size() + i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != suffix[i]) return false;
   }
+  return true;
+}
+
+Status WriteJpeg(const std::string& path, const Image& image) {
+  Image rgb;
+  const Image* source = &image;
+  if (image.channels == 1) {  // the encoder takes RGB; gray input encodes as 4:0:0
+    rgb = MakeImage(image.width, image.height, 3);
+    for (size_t i = 0; i < image.pixels.size(); ++i) {
+      std::memset(&rgb.pixels[i * 3], image.pixels[i], 3);
+    }
+    source = &rgb;
+  }
+  JpegEncoderConfig config;
+  config.max_width = image.width;
+  config.max_height = image.height;
+  config.quality = 95;
+  config.subsampling = image.channels == 1 ? ChromaSubsampling::kGray : ChromaSubsampling::k420;
+  Result<JpegEncoder> encoder = JpegEncoder::Create(config);
+  if (!encoder.ok()) return encoder.status().WithContext("%s", path.c_str());
+  Result<Span<const uint8_t>> jpeg =
+      encoder->Encode(source->pixels.data(), source->width, source->height, source->stride());
+  if (!jpeg.ok()) return jpeg.status().WithContext("%s", path.c_str());
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) {
+    return Status::Error(StatusCode::kIoError, "%s: cannot create: %s", path.c_str(), std::strerror(errno));
+  }
+  const bool written = std::fwrite(jpeg->data(), 1, jpeg->size(), file) == jpeg->size();
+  if (std::fclose(file) != 0 || !written) {
+    std::remove(path.c_str());
+    return Status::Error(StatusCode::kIoError, "%s: JPEG write failed", path.c_str());
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -154,12 +103,8 @@ Result<Image> DecodeImage(Span<const uint8_t> encoded, const char* what_for_erro
   try {
     switch (Sniff(encoded)) {
       case Format::kJpeg: return DecodeJpeg(encoded, what);
-      case Format::kPng:
-        TRIAGE_RETURN_IF_ERROR(CheckPng(encoded, what));
-        return DecodeWithOpenCv(encoded, what);
-      case Format::kBmp:
-        TRIAGE_RETURN_IF_ERROR(CheckBmp(encoded, what));
-        return DecodeWithOpenCv(encoded, what);
+      case Format::kPng: return codecs::DecodePng(encoded, what);
+      case Format::kBmp: return codecs::DecodeBmp(encoded, what);
       case Format::kUnknown: break;
     }
   } catch (const std::exception& e) {  // std::bad_alloc from MakeImage
@@ -201,29 +146,22 @@ Result<Image> LoadImageFile(const std::string& path) {
 }
 
 Status WriteImageFile(const std::string& path, const Image& image) {
-  if (image.width <= 0 || image.height <= 0 || (image.channels != 1 && image.channels != 3) ||
+  if (image.width <= 0 || image.height <= 0 || image.width > kMaxImageDimension ||
+      image.height > kMaxImageDimension || (image.channels != 1 && image.channels != 3) ||
       image.pixels.size() != image.size_bytes()) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: malformed image %dx%dx%d (%zu bytes)",
                          path.c_str(), image.width, image.height, image.channels,
                          image.pixels.size());
   }
   try {
-    const cv::Mat view(image.height, image.width, image.channels == 1 ? CV_8UC1 : CV_8UC3,
-                       const_cast<uint8_t*>(image.pixels.data()));
-    cv::Mat bgr;
-    if (image.channels == 3) {
-      cv::cvtColor(view, bgr, cv::COLOR_RGB2BGR);
-    } else {
-      bgr = view;
-    }
-    if (!cv::imwrite(path, bgr)) {
-      return Status::Error(StatusCode::kIoError, "%s: cannot write (unknown extension or "
-                           "unwritable directory)", path.c_str());
-    }
-  } catch (const cv::Exception& e) {
-    return Status::Error(StatusCode::kIoError, "%s: OpenCV: %s", path.c_str(), e.what());
+    if (EndsWithNoCase(path, ".png")) return codecs::WritePng(path, image);
+    if (EndsWithNoCase(path, ".bmp")) return codecs::WriteBmp(path, image);
+    if (EndsWithNoCase(path, ".jpg") || EndsWithNoCase(path, ".jpeg")) return WriteJpeg(path, image);
+  } catch (const std::exception& e) {  // std::bad_alloc
+    return Status::Error(StatusCode::kResourceExhausted, "%s: %s", path.c_str(), e.what());
   }
-  return Status::Ok();
+  return Status::Error(StatusCode::kInvalidArgument,
+                       "%s: unknown image extension (use .png, .bmp, .jpg or .jpeg)", path.c_str());
 }
 
 }  // namespace triage::imaging
