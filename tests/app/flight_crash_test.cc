@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -130,8 +131,17 @@ TEST(FlightCrash, KillNineAtRandomInstantsLosesNoAcceptedProduct) {
   downlink::Config d = loaded.config.downlink;
   d.storage_dir = out + "/downlink";
 
+  // Kill delays scale with how long one uninterrupted orbit takes on this
+  // machine (and build), so that about 0.8 of an orbit elapses over all
+  // rounds: most kills land mid-run and the orbit is still unfinished.
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult calibration = RunBinary(kBinary, {"--config", cfg, "--out", dir + "/calibration", "--quiet",
+                                                    "--until-pass", "1"}, dir + "/calibration_run", 300);
+  ASSERT_EQ(calibration.code, 0) << calibration.err;
+  const int orbit_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - t0).count());
   std::mt19937 rng(20240517);
-  std::uniform_int_distribution<int> delay_ms(20, 500);
+  std::uniform_int_distribution<int> delay_ms(std::max(2, orbit_ms / 80), std::max(4, orbit_ms / 15));
   int killed_mid_run = 0;
   for (int round = 0; round < kKills; ++round) {
     const Child child = Spawn(kBinary, {"--config", cfg, "--out", out, "--quiet", "--until-pass", "1"},
