@@ -22,9 +22,18 @@ uint32_t Crc32(Span<const uint8_t> bytes, uint32_t crc) noexcept {
   return static_cast<uint32_t>(c);
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+  EVP_MD_free(static_cast<EVP_MD*>(md_));
+}
 
 Status Sha256::Init() noexcept {
+  if (md_ == nullptr) {
+    // An explicit fetch, once: passing EVP_sha256() to EVP_DigestInit_ex
+    // makes OpenSSL 3 fetch (and malloc) the implementation on every Reset.
+    md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md_ == nullptr) return Status::Error(StatusCode::kInternal, "sha256: EVP_MD_fetch(SHA256) failed");
+  }
   if (ctx_ == nullptr) {
     ctx_ = EVP_MD_CTX_new();
     if (ctx_ == nullptr) return Status::Error(StatusCode::kResourceExhausted, "sha256: EVP_MD_CTX_new failed");
@@ -34,7 +43,7 @@ Status Sha256::Init() noexcept {
 
 Status Sha256::Reset() noexcept {
   if (ctx_ == nullptr) return Status::Error(StatusCode::kFailedPrecondition, "sha256: Reset before Init");
-  if (EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+  if (EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), static_cast<EVP_MD*>(md_), nullptr) != 1) {
     return Status::Error(StatusCode::kInternal, "sha256: EVP_DigestInit_ex failed");
   }
   return Status::Ok();

@@ -43,6 +43,7 @@ class Sha256 {
 
  private:
   void* ctx_ = nullptr;  // EVP_MD_CTX*, kept opaque so OpenSSL stays private.
+  void* md_ = nullptr;   // EVP_MD*, fetched once at Init
 };
 
 }  // namespace triage::downlink
