@@ -1,5 +1,5 @@
 // Product compression: PNG is lossless and decodes with a standard reader
-// (OpenCV via imaging::DecodeImage), deterministic, bounded, and allocation
+// (libpng via imaging::DecodeImage), deterministic, bounded, and allocation
 // free; the product encoder passes original JPEGs through, re-encodes at the
 // configured quality, and falls back to PNG for raw frames.
 #include "app/product_encoder.h"
