@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ground/mobilenet.h"
 #include "imaging/det_math.h"
 #include "inference/model_writer.h"
 
@@ -342,14 +343,7 @@ Result<FoldedNet> FoldCheckpoint(const TensorArchive& archive) {
 
 ModelInfo InfoFromArchive(const TensorArchive& archive) {
   ModelInfo info;
-  const std::string labels = archive.GetString("labels");
-  size_t start = 0;
-  while (start < labels.size()) {
-    size_t end = labels.find('\n', start);
-    if (end == std::string::npos) end = labels.size();
-    if (end > start) info.labels.push_back(labels.substr(start, end - start));
-    start = end + 1;
-  }
+  info.labels = SplitLabelLines(archive.GetString("labels"));
   for (const auto& [k, v] : archive.strings()) {
     if (k.rfind("train.", 0) == 0) info.training[k.substr(6)] = v;
   }

@@ -73,4 +73,16 @@ const std::vector<std::string>& TriageLabels() {
   return labels;
 }
 
+std::vector<std::string> SplitLabelLines(const std::string& text) {
+  std::vector<std::string> labels;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) labels.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return labels;
+}
+
 }  // namespace triage::ground

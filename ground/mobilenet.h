@@ -46,6 +46,10 @@ long long MobileNetMacs(const MobileNetSpec& spec);
 // The classes of the triage model, in output order.
 const std::vector<std::string>& TriageLabels();
 
+// Labels stored as text, one per line (model metadata, checkpoints); empty
+// lines are skipped.
+std::vector<std::string> SplitLabelLines(const std::string& text);
+
 }  // namespace triage::ground
 
 #endif  // TRIAGE_GROUND_MOBILENET_H_

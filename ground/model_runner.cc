@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ground/mobilenet.h"
+
 namespace triage::ground {
 namespace {
 
@@ -86,14 +88,7 @@ Status ModelRunner::Init(const std::string& what, const inference::InterpreterOp
   Result<imaging::Resampler> rs = imaging::Resampler::Create(kMaxSource, kMaxSource, spec_.width, spec_.height, 3);
   if (!rs.ok()) return rs.status();
   resampler_ = std::make_unique<imaging::Resampler>(std::move(rs).value());
-  const std::string labels = MetadataText(*model_, "labels");
-  size_t start = 0;
-  while (start < labels.size()) {
-    size_t end = labels.find('\n', start);
-    if (end == std::string::npos) end = labels.size();
-    if (end > start) labels_.push_back(labels.substr(start, end - start));
-    start = end + 1;
-  }
+  labels_ = SplitLabelLines(MetadataText(*model_, "labels"));
   return Status::Ok();
 }
 
