@@ -15,6 +15,9 @@
 //   Flight/thumbnail/<model>   every frame keeps its thumbnail (JPEG q85)
 //   Flight/full/<model>        every frame kept at full resolution
 //                              (full decode + JPEG q90) plus its thumbnail
+//   Flight/discarded_dmr/<model>  as discarded, with fault.redundancy dmr
+//                              and separate weight copies (two voted
+//                              inferences, scrub step between frames)
 //
 // <model> is models/triage_int8.tflite when present (or $TRIAGE_FLIGHT_MODEL),
 // else "standin": a 128x128x3 int8 MEAN -> FC -> SOFTMAX model with the
@@ -177,7 +180,7 @@ bool PrepareInputs() {
 
 enum class Policy { kDiscard, kThumbnail, kFull };
 
-std::string MissionYaml(Policy policy) {
+std::string MissionYaml(Policy policy, const std::string& fault) {
   std::string triage;
   switch (policy) {
     case Policy::kDiscard:
@@ -203,17 +206,17 @@ std::string MissionYaml(Policy policy) {
          "  full: {codec: jpeg, quality: 90}\n"
          "  thumbnail: {codec: jpeg, quality: 85}\n"
          "  passes: []\n"
-         "logging: {progress_every_frames: 0, level: warn}\n";
+         "logging: {progress_every_frames: 0, level: warn}\n" + fault;
 }
 
-void BM_Flight(benchmark::State& state, Policy policy) {
-  const std::string out = g_dir + "/out_" + std::to_string(static_cast<int>(policy));
+void BM_Flight(benchmark::State& state, Policy policy, const std::string& fault, int case_index) {
+  const std::string out = g_dir + "/out_" + std::to_string(case_index);
   RemoveTree(out);
   ReleaseFreedMemory();
   (void)ResetPeakRss();
   const size_t baseline = ProcStatusBytes("VmRSS");
   config::LoadOptions lo;
-  config::LoadedConfig loaded = config::ParseMission(MissionYaml(policy), "bench.yaml", lo);
+  config::LoadedConfig loaded = config::ParseMission(MissionYaml(policy, fault), "bench.yaml", lo);
   if (!loaded.ok()) {
     state.SkipWithError(config::FormatProblem("bench.yaml", loaded.problems.front()).c_str());
     return;
@@ -272,10 +275,15 @@ int main(int argc, char** argv) {
   const struct {
     const char* name;
     Policy policy;
-  } kCases[] = {{"discarded", Policy::kDiscard}, {"thumbnail", Policy::kThumbnail}, {"full", Policy::kFull}};
+    const char* fault;
+  } kCases[] = {{"discarded", Policy::kDiscard, ""},
+                {"thumbnail", Policy::kThumbnail, ""},
+                {"full", Policy::kFull, ""},
+                {"discarded_dmr", Policy::kDiscard, "fault: {redundancy: dmr, separate_weight_copy: true}\n"}};
+  int index = 0;
   for (const auto& c : kCases) {
     const std::string name = std::string("Flight/") + c.name + "/" + g_model_name;
-    benchmark::RegisterBenchmark(name.c_str(), BM_Flight, c.policy)
+    benchmark::RegisterBenchmark(name.c_str(), BM_Flight, c.policy, std::string(c.fault), index++)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(3.0);
