@@ -80,30 +80,11 @@ bool IsFile(const std::string& path) {
 // softmax scale 1/256 zp -128, labels metadata) at negligible cost.
 std::vector<uint8_t> StandInModel() {
   using inference::BuiltinOp;
-  using inference::WriterOperator;
   using inference::WriterTensor;
   using kernels::DataType;
   namespace w = inference::writer;
-  auto tensor = [](const char* name, DataType type, std::vector<int32_t> shape, float scale, int64_t zp) {
-    WriterTensor t;
-    t.name = name;
-    t.type = type;
-    t.shape = std::move(shape);
-    if (scale > 0) {
-      t.scales = {scale};
-      t.zero_points = {zp};
-    }
-    return t;
-  };
-  auto op = [](BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> out, w::Options o, int version) {
-    WriterOperator x;
-    x.code = static_cast<int32_t>(code);
-    x.inputs = std::move(in);
-    x.outputs = std::move(out);
-    x.options = std::move(o);
-    x.version = version;
-    return x;
-  };
+  const auto tensor = w::Tensor;
+  const auto op = w::Operator;
   inference::ModelWriter m;
   const int in = m.AddTensor(tensor("input", DataType::kInt8, {1, 128, 128, 3}, 1.f / 128, 0));
   WriterTensor axis = tensor("axis", DataType::kInt32, {2}, 0, 0);

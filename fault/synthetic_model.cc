@@ -32,24 +32,7 @@ class Rng {
 };
 
 WriterTensor Activ(const std::string& name, std::vector<int32_t> shape, float scale, int64_t zp) {
-  WriterTensor t;
-  t.name = name;
-  t.type = DataType::kInt8;
-  t.shape = std::move(shape);
-  t.scales = {scale};
-  t.zero_points = {zp};
-  return t;
-}
-
-WriterOperator Op(BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> out, w::Options options,
-                  int version) {
-  WriterOperator op;
-  op.code = static_cast<int32_t>(code);
-  op.inputs = std::move(in);
-  op.outputs = std::move(out);
-  op.options = std::move(options);
-  op.version = version;
-  return op;
+  return w::Tensor(name, DataType::kInt8, std::move(shape), scale, zp);
 }
 
 // Adds per-channel int8 weights (scaled so each output has roughly unit
@@ -103,29 +86,29 @@ std::vector<uint8_t> BuildSyntheticClassifier(uint32_t seed, int input_size) {
   const int in = m.AddTensor(Activ("input", {1, input_size, input_size, 3}, 1.0f / 128.0f, 0));
   auto [w1, b1] = AddWeights(m, rng, "conv1", {8, 3, 3, 3}, 8, 0, 27, 1.0f / 128.0f);
   const int c1 = m.AddTensor(Activ("conv1", {1, s1, s1, 8}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kConv2d, {in, w1, b1}, {c1},
+  m.AddOperator(w::Operator(BuiltinOp::kConv2d, {in, w1, b1}, {c1},
                    w::Conv{kernels::Padding::kSame, 2, 2, 1, 1, Activation::kRelu6}, 3));
 
   auto [w2, b2] = AddWeights(m, rng, "dw2", {1, 3, 3, 8}, 8, 3, 9, relu_scale);
   const int c2 = m.AddTensor(Activ("dw2", {1, s1, s1, 8}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kDepthwiseConv2d, {c1, w2, b2}, {c2},
+  m.AddOperator(w::Operator(BuiltinOp::kDepthwiseConv2d, {c1, w2, b2}, {c2},
                    w::Depthwise{kernels::Padding::kSame, 1, 1, 1, 1, 1, Activation::kRelu6}, 3));
 
   auto [w3, b3] = AddWeights(m, rng, "pw3", {16, 1, 1, 8}, 16, 0, 8, relu_scale);
   const int c3 = m.AddTensor(Activ("pw3", {1, s1, s1, 16}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kConv2d, {c2, w3, b3}, {c3},
+  m.AddOperator(w::Operator(BuiltinOp::kConv2d, {c2, w3, b3}, {c3},
                    w::Conv{kernels::Padding::kSame, 1, 1, 1, 1, Activation::kRelu6}, 3));
 
   auto [w4, b4] = AddWeights(m, rng, "conv4", {16, 3, 3, 16}, 16, 0, 144, relu_scale);
   const int c4 = m.AddTensor(Activ("conv4", {1, s2, s2, 16}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kConv2d, {c3, w4, b4}, {c4},
+  m.AddOperator(w::Operator(BuiltinOp::kConv2d, {c3, w4, b4}, {c4},
                    w::Conv{kernels::Padding::kSame, 2, 2, 1, 1, Activation::kRelu6}, 3));
 
   const int pool = m.AddTensor(Activ("pool", {1, 1, 1, 16}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kAveragePool2d, {c4}, {pool},
+  m.AddOperator(w::Operator(BuiltinOp::kAveragePool2d, {c4}, {pool},
                    w::Pool{kernels::Padding::kValid, s2, s2, s2, s2}, 2));
   const int flat = m.AddTensor(Activ("flat", {1, 16}, relu_scale, relu_zp));
-  m.AddOperator(Op(BuiltinOp::kReshape, {pool}, {flat}, w::Reshape{{1, 16}}, 1));
+  m.AddOperator(w::Operator(BuiltinOp::kReshape, {pool}, {flat}, w::Reshape{{1, 16}}, 1));
 
   // FC: per-tensor weights (TFLite's int8 FULLY_CONNECTED contract).
   WriterTensor fw;
@@ -150,9 +133,9 @@ std::vector<uint8_t> BuildSyntheticClassifier(uint32_t seed, int input_size) {
   }
   const int fbi = m.AddTensor(fb);
   const int logits = m.AddTensor(Activ("logits", {1, 5}, 12.0f / 255.0f, 0));
-  m.AddOperator(Op(BuiltinOp::kFullyConnected, {flat, fwi, fbi}, {logits}, w::FullyConnected{}, 4));
+  m.AddOperator(w::Operator(BuiltinOp::kFullyConnected, {flat, fwi, fbi}, {logits}, w::FullyConnected{}, 4));
   const int probs = m.AddTensor(Activ("probs", {1, 5}, 1.0f / 256.0f, -128));
-  m.AddOperator(Op(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}, 2));
+  m.AddOperator(w::Operator(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}, 2));
   m.SetInputs({in});
   m.SetOutputs({probs});
   return m.Build();

@@ -23,25 +23,7 @@ using inference::WriterOperator;
 using inference::WriterTensor;
 namespace w = inference::writer;
 
-template <typename T>
-std::vector<uint8_t> Bytes(const std::vector<T>& v) {
-  std::vector<uint8_t> out(v.size() * sizeof(T));
-  if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
-  return out;
-}
-
 std::vector<uint8_t> TextBytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
-
-WriterOperator Op(BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> out, w::Options options,
-                  int version = 1) {
-  WriterOperator op;
-  op.code = static_cast<int32_t>(code);
-  op.inputs = std::move(in);
-  op.outputs = std::move(out);
-  op.options = std::move(options);
-  op.version = version;
-  return op;
-}
 
 Result<int> ParseInt(const TensorArchive& a, const char* key) {
   const std::string v = a.GetString(key);
@@ -162,31 +144,31 @@ Result<std::vector<uint8_t>> Build(const FoldedNet& net, const ModelInfo& info, 
     if (q8) {
       Quantized qw = QuantizePerChannel(layer.weights, s.out_channels, /*channel_is_last=*/dw);
       wt.type = DataType::kInt8;
-      wt.data = Bytes(qw.values);
+      wt.data = w::RawBytes(qw.values);
       wt.scales = qw.scales;
       wt.zero_points.assign(qw.scales.size(), 0);
       wt.quantized_dimension = dw ? 3 : 0;
       Result<std::vector<int32_t>> qb = QuantizeBias(layer.bias, current_scale, qw.scales, s.name);
       if (!qb.ok()) return qb.status();
       bt.type = DataType::kInt32;
-      bt.data = Bytes(*qb);
+      bt.data = w::RawBytes(*qb);
       for (float ws : qw.scales) bt.scales.push_back(current_scale * ws);
       bt.zero_points.assign(qw.scales.size(), 0);
     } else {
       wt.type = DataType::kFloat32;
-      wt.data = Bytes(layer.weights);
+      wt.data = w::RawBytes(layer.weights);
       bt.type = DataType::kFloat32;
-      bt.data = Bytes(layer.bias);
+      bt.data = w::RawBytes(layer.bias);
     }
     const int wi = m.AddTensor(wt);
     const int bi = m.AddTensor(bt);
     Result<int> out = activation(out_name, {1, out_size, out_size, s.out_channels});
     if (!out.ok()) return out.status();
     if (dw) {
-      m.AddOperator(Op(BuiltinOp::kDepthwiseConv2d, {current, wi, bi}, {*out},
+      m.AddOperator(w::Operator(BuiltinOp::kDepthwiseConv2d, {current, wi, bi}, {*out},
                        w::Depthwise{kernels::Padding::kSame, s.stride, s.stride, 1, 1, 1, act}, q8 ? 3 : 1));
     } else {
-      m.AddOperator(Op(BuiltinOp::kConv2d, {current, wi, bi}, {*out},
+      m.AddOperator(w::Operator(BuiltinOp::kConv2d, {current, wi, bi}, {*out},
                        w::Conv{kernels::Padding::kSame, s.stride, s.stride, 1, 1, act}, q8 ? 3 : 1));
     }
     current = *out;
@@ -211,7 +193,7 @@ Result<std::vector<uint8_t>> Build(const FoldedNet& net, const ModelInfo& info, 
       t.zero_points = {aq.zero_point};
     }
     const int pool = m.AddTensor(t);
-    m.AddOperator(Op(BuiltinOp::kAveragePool2d, {current}, {pool},
+    m.AddOperator(w::Operator(BuiltinOp::kAveragePool2d, {current}, {pool},
                      w::Pool{kernels::Padding::kValid, size, size, size, size, kernels::Activation::kNone},
                      q8 ? 2 : 1));
     current = pool;
@@ -229,7 +211,7 @@ Result<std::vector<uint8_t>> Build(const FoldedNet& net, const ModelInfo& info, 
       t.zero_points = {aq.zero_point};
     }
     const int flat = m.AddTensor(t);
-    m.AddOperator(Op(BuiltinOp::kReshape, {current}, {flat}, w::Reshape{{1, K}}));
+    m.AddOperator(w::Operator(BuiltinOp::kReshape, {current}, {flat}, w::Reshape{{1, K}}));
     current = flat;
   }
   {
@@ -242,7 +224,7 @@ Result<std::vector<uint8_t>> Build(const FoldedNet& net, const ModelInfo& info, 
       t.zero_points = {-128};
     }
     const int probs = m.AddTensor(t);
-    m.AddOperator(Op(BuiltinOp::kSoftmax, {current}, {probs}, w::Softmax{1.f}, q8 ? 2 : 1));
+    m.AddOperator(w::Operator(BuiltinOp::kSoftmax, {current}, {probs}, w::Softmax{1.f}, q8 ? 2 : 1));
     m.SetOutputs({probs});
   }
   m.SetInputs({*input});

@@ -97,6 +97,34 @@ OptionsOut WriteOptions(fb::FlatBufferBuilder& b, int32_t code, const writer::Op
 
 }  // namespace
 
+namespace writer {
+
+WriterTensor Tensor(std::string name, DataType type, std::vector<int32_t> shape, float scale,
+                    int64_t zero_point) {
+  WriterTensor t;
+  t.name = std::move(name);
+  t.type = type;
+  t.shape = std::move(shape);
+  if (scale > 0.0f) {
+    t.scales = {scale};
+    t.zero_points = {zero_point};
+  }
+  return t;
+}
+
+WriterOperator Operator(BuiltinOp code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                        Options options, int version) {
+  WriterOperator op;
+  op.code = static_cast<int32_t>(code);
+  op.inputs = std::move(inputs);
+  op.outputs = std::move(outputs);
+  op.options = std::move(options);
+  op.version = version;
+  return op;
+}
+
+}  // namespace writer
+
 int ModelWriter::AddTensor(const WriterTensor& tensor) {
   tensors_.push_back(tensor);
   return static_cast<int>(tensors_.size() - 1);

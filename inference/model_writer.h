@@ -6,7 +6,9 @@
 #define TRIAGE_INFERENCE_MODEL_WRITER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -114,6 +116,25 @@ class ModelWriter {
 
 // Copies bytes into a 16-byte-aligned buffer (Model::Create needs alignment).
 AlignedBuffer ToAligned(const std::vector<uint8_t>& bytes);
+
+namespace writer {
+// Shorthands for models built in code (tests, the ground exporter, the fault
+// layer's synthetic model).
+// A tensor; scale > 0 makes it per-tensor quantized with `zero_point`.
+WriterTensor Tensor(std::string name, DataType type, std::vector<int32_t> shape, float scale = 0.0f,
+                    int64_t zero_point = 0);
+WriterOperator Operator(BuiltinOp code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                        Options options = {}, int version = 1);
+// The host (little-endian) bytes of trivially copyable values, for
+// WriterTensor::data.
+template <typename T>
+std::vector<uint8_t> RawBytes(const std::vector<T>& values) {
+  static_assert(std::is_trivially_copyable_v<T>, "RawBytes copies bytes");
+  std::vector<uint8_t> out(values.size() * sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), values.data(), out.size());
+  return out;
+}
+}  // namespace writer
 
 }  // namespace triage::inference
 

@@ -23,36 +23,6 @@ using inference::WriterTensor;
 using kernels::DataType;
 namespace w = inference::writer;
 
-WriterTensor T(const std::string& name, DataType type, std::vector<int32_t> shape, float scale = 0.0f,
-               int64_t zp = 0) {
-  WriterTensor t;
-  t.name = name;
-  t.type = type;
-  t.shape = std::move(shape);
-  if (scale > 0.0f) {
-    t.scales = {scale};
-    t.zero_points = {zp};
-  }
-  return t;
-}
-
-WriterOperator Op(BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> out, w::Options options,
-                  int version) {
-  WriterOperator op;
-  op.code = static_cast<int32_t>(code);
-  op.inputs = std::move(in);
-  op.outputs = std::move(out);
-  op.options = std::move(options);
-  op.version = version;
-  return op;
-}
-
-std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& values) {
-  std::vector<uint8_t> v(values.size() * 4);
-  std::memcpy(v.data(), values.data(), v.size());
-  return v;
-}
-
 }  // namespace
 
 std::vector<uint8_t> BuildTestModel(const TestModelOptions& o) {
@@ -67,13 +37,13 @@ std::vector<uint8_t> BuildTestModel(const TestModelOptions& o) {
   const int n = o.classes;
   const float in_scale = 1.0f / 128, w_scale = 1.0f / 32, logit_scale = 0.0625f;
   ModelWriter m;
-  const int in = m.AddTensor(T("input", DataType::kInt8, {1, o.input_size, o.input_size, 3}, in_scale, 0));
-  WriterTensor axis = T("axis", DataType::kInt32, {2});
-  axis.data = Int32Bytes({1, 2});
+  const int in = m.AddTensor(w::Tensor("input", DataType::kInt8, {1, o.input_size, o.input_size, 3}, in_scale, 0));
+  WriterTensor axis = w::Tensor("axis", DataType::kInt32, {2});
+  axis.data = w::RawBytes<int32_t>({1, 2});
   const int ai = m.AddTensor(axis);
-  const int mean = m.AddTensor(T("mean", DataType::kInt8, {1, 1, 1, 3}, in_scale, 0));
-  m.AddOperator(Op(BuiltinOp::kMean, {in, ai}, {mean}, w::Reducer{true}, 2));
-  WriterTensor wt = T("fc_w", DataType::kInt8, {n, 3}, w_scale, 0);
+  const int mean = m.AddTensor(w::Tensor("mean", DataType::kInt8, {1, 1, 1, 3}, in_scale, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kMean, {in, ai}, {mean}, w::Reducer{true}, 2));
+  WriterTensor wt = w::Tensor("fc_w", DataType::kInt8, {n, 3}, w_scale, 0);
   std::vector<int32_t> bias;
   for (int c = 0; c < n; ++c) {
     const int k = c % 5;
@@ -83,13 +53,13 @@ std::vector<uint8_t> BuildTestModel(const TestModelOptions& o) {
     bias.push_back(static_cast<int32_t>(std::lround(kW[k][3] / (in_scale * w_scale))));
   }
   const int wi = m.AddTensor(wt);
-  WriterTensor bt = T("fc_b", DataType::kInt32, {n}, in_scale * w_scale, 0);
-  bt.data = Int32Bytes(bias);
+  WriterTensor bt = w::Tensor("fc_b", DataType::kInt32, {n}, in_scale * w_scale, 0);
+  bt.data = w::RawBytes<int32_t>(bias);
   const int bi = m.AddTensor(bt);
-  const int logits = m.AddTensor(T("logits", DataType::kInt8, {1, n}, logit_scale, 0));
-  m.AddOperator(Op(BuiltinOp::kFullyConnected, {mean, wi, bi}, {logits}, w::FullyConnected{}, 4));
-  const int probs = m.AddTensor(T("probs", DataType::kInt8, {1, n}, 1.0f / 256, -128));
-  m.AddOperator(Op(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}, 2));
+  const int logits = m.AddTensor(w::Tensor("logits", DataType::kInt8, {1, n}, logit_scale, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kFullyConnected, {mean, wi, bi}, {logits}, w::FullyConnected{}, 4));
+  const int probs = m.AddTensor(w::Tensor("probs", DataType::kInt8, {1, n}, 1.0f / 256, -128));
+  m.AddOperator(w::Operator(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}, 2));
   m.SetInputs({in});
   m.SetOutputs({probs});
   m.SetDescription("triage test classifier");

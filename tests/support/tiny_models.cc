@@ -32,39 +32,10 @@ std::vector<uint8_t> FloatBytes(size_t n, float scale) {
   }
   return v;
 }
-std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& values) {
-  std::vector<uint8_t> v(values.size() * 4);
-  std::memcpy(v.data(), values.data(), v.size());
-  return v;
-}
 std::vector<uint8_t> Int8Weights(size_t n) {
   std::vector<uint8_t> v = RandomBytes(n);
   for (auto& b : v) b = static_cast<uint8_t>(static_cast<int8_t>(static_cast<int>(b % 255) - 127));
   return v;
-}
-
-WriterTensor T(const std::string& name, DataType type, std::vector<int32_t> shape, float scale = 0.0f,
-               int64_t zp = 0) {
-  WriterTensor t;
-  t.name = name;
-  t.type = type;
-  t.shape = std::move(shape);
-  if (scale > 0.0f) {
-    t.scales = {scale};
-    t.zero_points = {zp};
-  }
-  return t;
-}
-
-WriterOperator Op(BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> out, w::Options options = {},
-                  int version = 1) {
-  WriterOperator op;
-  op.code = static_cast<int32_t>(code);
-  op.inputs = std::move(in);
-  op.outputs = std::move(out);
-  op.options = std::move(options);
-  op.version = version;
-  return op;
 }
 
 }  // namespace
@@ -72,15 +43,15 @@ WriterOperator Op(BuiltinOp code, std::vector<int32_t> in, std::vector<int32_t> 
 ModelWriter FloatFcWriter() {
   g_seed = 1;
   ModelWriter m;
-  const int in = m.AddTensor(T("input", DataType::kFloat32, {1, 4}));
-  WriterTensor wt = T("weights", DataType::kFloat32, {3, 4});
+  const int in = m.AddTensor(w::Tensor("input", DataType::kFloat32, {1, 4}));
+  WriterTensor wt = w::Tensor("weights", DataType::kFloat32, {3, 4});
   wt.data = FloatBytes(12, 1.0f);
   const int wi = m.AddTensor(wt);
-  WriterTensor bt = T("bias", DataType::kFloat32, {3});
+  WriterTensor bt = w::Tensor("bias", DataType::kFloat32, {3});
   bt.data = FloatBytes(3, 0.5f);
   const int bi = m.AddTensor(bt);
-  const int out = m.AddTensor(T("output", DataType::kFloat32, {1, 3}));
-  m.AddOperator(Op(BuiltinOp::kFullyConnected, {in, wi, bi}, {out}, w::FullyConnected{Activation::kRelu}));
+  const int out = m.AddTensor(w::Tensor("output", DataType::kFloat32, {1, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kFullyConnected, {in, wi, bi}, {out}, w::FullyConnected{Activation::kRelu}));
   m.SetInputs({in});
   m.SetOutputs({out});
   return m;
@@ -89,31 +60,31 @@ ModelWriter FloatFcWriter() {
 ModelWriter Uint8ConvNetWriter() {
   g_seed = 2;
   ModelWriter m;
-  const int in = m.AddTensor(T("input", DataType::kUint8, {1, 8, 8, 3}, 1.0f / 128, 128));
-  WriterTensor f1 = T("conv_w", DataType::kUint8, {4, 3, 3, 3}, 0.02f, 120);
+  const int in = m.AddTensor(w::Tensor("input", DataType::kUint8, {1, 8, 8, 3}, 1.0f / 128, 128));
+  WriterTensor f1 = w::Tensor("conv_w", DataType::kUint8, {4, 3, 3, 3}, 0.02f, 120);
   f1.data = RandomBytes(4 * 3 * 3 * 3);
   const int f1i = m.AddTensor(f1);
-  WriterTensor b1 = T("conv_b", DataType::kInt32, {4}, (1.0f / 128) * 0.02f, 0);
-  b1.data = Int32Bytes({100, -200, 300, 0});
+  WriterTensor b1 = w::Tensor("conv_b", DataType::kInt32, {4}, (1.0f / 128) * 0.02f, 0);
+  b1.data = w::RawBytes<int32_t>({100, -200, 300, 0});
   const int b1i = m.AddTensor(b1);
-  const int c1 = m.AddTensor(T("conv_out", DataType::kUint8, {1, 4, 4, 4}, 6.0f / 255, 0));
-  m.AddOperator(Op(BuiltinOp::kConv2d, {in, f1i, b1i}, {c1},
+  const int c1 = m.AddTensor(w::Tensor("conv_out", DataType::kUint8, {1, 4, 4, 4}, 6.0f / 255, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kConv2d, {in, f1i, b1i}, {c1},
                    w::Conv{kernels::Padding::kSame, 2, 2, 1, 1, Activation::kRelu6}));
-  WriterTensor f2 = T("dw_w", DataType::kUint8, {1, 3, 3, 4}, 0.03f, 127);
+  WriterTensor f2 = w::Tensor("dw_w", DataType::kUint8, {1, 3, 3, 4}, 0.03f, 127);
   f2.data = RandomBytes(3 * 3 * 4);
   const int f2i = m.AddTensor(f2);
-  WriterTensor b2 = T("dw_b", DataType::kInt32, {4}, (6.0f / 255) * 0.03f, 0);
-  b2.data = Int32Bytes({10, 20, -30, 40});
+  WriterTensor b2 = w::Tensor("dw_b", DataType::kInt32, {4}, (6.0f / 255) * 0.03f, 0);
+  b2.data = w::RawBytes<int32_t>({10, 20, -30, 40});
   const int b2i = m.AddTensor(b2);
-  const int c2 = m.AddTensor(T("dw_out", DataType::kUint8, {1, 4, 4, 4}, 0.05f, 100));
-  m.AddOperator(Op(BuiltinOp::kDepthwiseConv2d, {c1, f2i, b2i}, {c2},
+  const int c2 = m.AddTensor(w::Tensor("dw_out", DataType::kUint8, {1, 4, 4, 4}, 0.05f, 100));
+  m.AddOperator(w::Operator(BuiltinOp::kDepthwiseConv2d, {c1, f2i, b2i}, {c2},
                    w::Depthwise{kernels::Padding::kSame, 1, 1, 1, 1, 1, Activation::kNone}));
-  const int pool = m.AddTensor(T("pool", DataType::kUint8, {1, 1, 1, 4}, 0.05f, 100));
-  m.AddOperator(Op(BuiltinOp::kAveragePool2d, {c2}, {pool}, w::Pool{kernels::Padding::kValid, 4, 4, 4, 4}));
-  const int logits = m.AddTensor(T("logits", DataType::kUint8, {1, 4}, 0.05f, 100));
-  m.AddOperator(Op(BuiltinOp::kReshape, {pool}, {logits}, w::Reshape{{1, 4}}));
-  const int probs = m.AddTensor(T("probs", DataType::kUint8, {1, 4}, 1.0f / 256, 0));
-  m.AddOperator(Op(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}));
+  const int pool = m.AddTensor(w::Tensor("pool", DataType::kUint8, {1, 1, 1, 4}, 0.05f, 100));
+  m.AddOperator(w::Operator(BuiltinOp::kAveragePool2d, {c2}, {pool}, w::Pool{kernels::Padding::kValid, 4, 4, 4, 4}));
+  const int logits = m.AddTensor(w::Tensor("logits", DataType::kUint8, {1, 4}, 0.05f, 100));
+  m.AddOperator(w::Operator(BuiltinOp::kReshape, {pool}, {logits}, w::Reshape{{1, 4}}));
+  const int probs = m.AddTensor(w::Tensor("probs", DataType::kUint8, {1, 4}, 1.0f / 256, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kSoftmax, {logits}, {probs}, w::Softmax{1.0f}));
   m.SetInputs({in});
   m.SetOutputs({probs});
   return m;
@@ -122,43 +93,43 @@ ModelWriter Uint8ConvNetWriter() {
 ModelWriter Int8NetWriter() {
   g_seed = 3;
   ModelWriter m;
-  const int in = m.AddTensor(T("input", DataType::kFloat32, {1, 6, 6, 2}));
-  const int q = m.AddTensor(T("q", DataType::kInt8, {1, 6, 6, 2}, 0.01f, -3));
-  m.AddOperator(Op(BuiltinOp::kQuantize, {in}, {q}, w::Empty{}));
-  WriterTensor f = T("conv_w", DataType::kInt8, {3, 2, 2, 2});
+  const int in = m.AddTensor(w::Tensor("input", DataType::kFloat32, {1, 6, 6, 2}));
+  const int q = m.AddTensor(w::Tensor("q", DataType::kInt8, {1, 6, 6, 2}, 0.01f, -3));
+  m.AddOperator(w::Operator(BuiltinOp::kQuantize, {in}, {q}, w::Empty{}));
+  WriterTensor f = w::Tensor("conv_w", DataType::kInt8, {3, 2, 2, 2});
   f.data = Int8Weights(3 * 2 * 2 * 2);
   f.scales = {0.01f, 0.02f, 0.005f};
   f.zero_points = {0, 0, 0};
   f.quantized_dimension = 0;
   const int fi = m.AddTensor(f);
-  WriterTensor b = T("conv_b", DataType::kInt32, {3});
-  b.data = Int32Bytes({50, -50, 7});
+  WriterTensor b = w::Tensor("conv_b", DataType::kInt32, {3});
+  b.data = w::RawBytes<int32_t>({50, -50, 7});
   b.scales = {0.0001f, 0.0002f, 0.00005f};
   b.zero_points = {0, 0, 0};
   const int bi = m.AddTensor(b);
-  const int c = m.AddTensor(T("conv", DataType::kInt8, {1, 3, 3, 3}, 0.02f, 5));
-  m.AddOperator(Op(BuiltinOp::kConv2d, {q, fi, bi}, {c}, w::Conv{kernels::Padding::kValid, 2, 2, 1, 1}, 3));
-  const int sum = m.AddTensor(T("sum", DataType::kInt8, {1, 3, 3, 3}, 0.03f, -2));
-  m.AddOperator(Op(BuiltinOp::kAdd, {c, c}, {sum}, w::Add{Activation::kRelu}, 2));
-  WriterTensor pads = T("pads", DataType::kInt32, {4, 2});
-  pads.data = Int32Bytes({0, 0, 1, 1, 0, 1, 0, 0});
+  const int c = m.AddTensor(w::Tensor("conv", DataType::kInt8, {1, 3, 3, 3}, 0.02f, 5));
+  m.AddOperator(w::Operator(BuiltinOp::kConv2d, {q, fi, bi}, {c}, w::Conv{kernels::Padding::kValid, 2, 2, 1, 1}, 3));
+  const int sum = m.AddTensor(w::Tensor("sum", DataType::kInt8, {1, 3, 3, 3}, 0.03f, -2));
+  m.AddOperator(w::Operator(BuiltinOp::kAdd, {c, c}, {sum}, w::Add{Activation::kRelu}, 2));
+  WriterTensor pads = w::Tensor("pads", DataType::kInt32, {4, 2});
+  pads.data = w::RawBytes<int32_t>({0, 0, 1, 1, 0, 1, 0, 0});
   const int pi = m.AddTensor(pads);
-  const int padded = m.AddTensor(T("padded", DataType::kInt8, {1, 5, 4, 3}, 0.03f, -2));
-  m.AddOperator(Op(BuiltinOp::kPad, {sum, pi}, {padded}, w::Empty{}, 2));
-  WriterTensor axis = T("axis", DataType::kInt32, {2});
-  axis.data = Int32Bytes({1, 2});
+  const int padded = m.AddTensor(w::Tensor("padded", DataType::kInt8, {1, 5, 4, 3}, 0.03f, -2));
+  m.AddOperator(w::Operator(BuiltinOp::kPad, {sum, pi}, {padded}, w::Empty{}, 2));
+  WriterTensor axis = w::Tensor("axis", DataType::kInt32, {2});
+  axis.data = w::RawBytes<int32_t>({1, 2});
   const int ai = m.AddTensor(axis);
-  const int mean = m.AddTensor(T("mean", DataType::kInt8, {1, 1, 1, 3}, 0.02f, 1));
-  m.AddOperator(Op(BuiltinOp::kMean, {padded, ai}, {mean}, w::Reducer{true}, 2));
-  WriterTensor fw = T("fc_w", DataType::kInt8, {4, 3}, 0.02f, 0);
+  const int mean = m.AddTensor(w::Tensor("mean", DataType::kInt8, {1, 1, 1, 3}, 0.02f, 1));
+  m.AddOperator(w::Operator(BuiltinOp::kMean, {padded, ai}, {mean}, w::Reducer{true}, 2));
+  WriterTensor fw = w::Tensor("fc_w", DataType::kInt8, {4, 3}, 0.02f, 0);
   fw.data = Int8Weights(12);
   const int fwi = m.AddTensor(fw);
-  const int fc = m.AddTensor(T("fc", DataType::kInt8, {1, 4}, 0.01f, 3));
-  m.AddOperator(Op(BuiltinOp::kFullyConnected, {mean, fwi, -1}, {fc}, w::FullyConnected{}, 4));
-  const int sm = m.AddTensor(T("softmax", DataType::kInt8, {1, 4}, 1.0f / 256, -128));
-  m.AddOperator(Op(BuiltinOp::kSoftmax, {fc}, {sm}, w::Softmax{1.0f}, 2));
-  const int out = m.AddTensor(T("output", DataType::kFloat32, {1, 4}));
-  m.AddOperator(Op(BuiltinOp::kDequantize, {sm}, {out}, w::Empty{}, 2));
+  const int fc = m.AddTensor(w::Tensor("fc", DataType::kInt8, {1, 4}, 0.01f, 3));
+  m.AddOperator(w::Operator(BuiltinOp::kFullyConnected, {mean, fwi, -1}, {fc}, w::FullyConnected{}, 4));
+  const int sm = m.AddTensor(w::Tensor("softmax", DataType::kInt8, {1, 4}, 1.0f / 256, -128));
+  m.AddOperator(w::Operator(BuiltinOp::kSoftmax, {fc}, {sm}, w::Softmax{1.0f}, 2));
+  const int out = m.AddTensor(w::Tensor("output", DataType::kFloat32, {1, 4}));
+  m.AddOperator(w::Operator(BuiltinOp::kDequantize, {sm}, {out}, w::Empty{}, 2));
   m.SetInputs({in});
   m.SetOutputs({out});
   return m;
@@ -167,34 +138,34 @@ ModelWriter Int8NetWriter() {
 ModelWriter FloatMiscWriter() {
   g_seed = 4;
   ModelWriter m;
-  const int a = m.AddTensor(T("a", DataType::kFloat32, {1, 4, 4, 2}));
-  const int b = m.AddTensor(T("b", DataType::kFloat32, {1, 4, 4, 1}));
-  const int cat = m.AddTensor(T("cat", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kConcatenation, {a, b}, {cat}, w::Concatenation{3}));
-  WriterTensor k = T("k", DataType::kFloat32, {3});
+  const int a = m.AddTensor(w::Tensor("a", DataType::kFloat32, {1, 4, 4, 2}));
+  const int b = m.AddTensor(w::Tensor("b", DataType::kFloat32, {1, 4, 4, 1}));
+  const int cat = m.AddTensor(w::Tensor("cat", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kConcatenation, {a, b}, {cat}, w::Concatenation{3}));
+  WriterTensor k = w::Tensor("k", DataType::kFloat32, {3});
   k.data = FloatBytes(3, 2.0f);
   const int ki = m.AddTensor(k);
-  const int mul = m.AddTensor(T("mul", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kMul, {cat, ki}, {mul}, w::Mul{}));
-  const int lg = m.AddTensor(T("logistic", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kLogistic, {mul}, {lg}));
-  const int th = m.AddTensor(T("tanh", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kTanh, {lg}, {th}));
-  const int hs = m.AddTensor(T("hswish", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kHardSwish, {mul}, {hs}, w::Empty{}));
-  const int sum = m.AddTensor(T("sum", DataType::kFloat32, {1, 4, 4, 3}));
-  m.AddOperator(Op(BuiltinOp::kAdd, {th, hs}, {sum}, w::Add{}));
-  const int mp = m.AddTensor(T("maxpool", DataType::kFloat32, {1, 2, 2, 3}));
-  m.AddOperator(Op(BuiltinOp::kMaxPool2d, {sum}, {mp}, w::Pool{kernels::Padding::kSame, 2, 2, 3, 3}));
-  const int relu = m.AddTensor(T("relu", DataType::kFloat32, {1, 2, 2, 3}));
-  m.AddOperator(Op(BuiltinOp::kRelu, {mp}, {relu}));
-  WriterTensor axis = T("axis", DataType::kInt32, {1});
-  axis.data = Int32Bytes({3});
+  const int mul = m.AddTensor(w::Tensor("mul", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kMul, {cat, ki}, {mul}, w::Mul{}));
+  const int lg = m.AddTensor(w::Tensor("logistic", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kLogistic, {mul}, {lg}));
+  const int th = m.AddTensor(w::Tensor("tanh", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kTanh, {lg}, {th}));
+  const int hs = m.AddTensor(w::Tensor("hswish", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kHardSwish, {mul}, {hs}, w::Empty{}));
+  const int sum = m.AddTensor(w::Tensor("sum", DataType::kFloat32, {1, 4, 4, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kAdd, {th, hs}, {sum}, w::Add{}));
+  const int mp = m.AddTensor(w::Tensor("maxpool", DataType::kFloat32, {1, 2, 2, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kMaxPool2d, {sum}, {mp}, w::Pool{kernels::Padding::kSame, 2, 2, 3, 3}));
+  const int relu = m.AddTensor(w::Tensor("relu", DataType::kFloat32, {1, 2, 2, 3}));
+  m.AddOperator(w::Operator(BuiltinOp::kRelu, {mp}, {relu}));
+  WriterTensor axis = w::Tensor("axis", DataType::kInt32, {1});
+  axis.data = w::RawBytes<int32_t>({3});
   const int ai = m.AddTensor(axis);
-  const int mean = m.AddTensor(T("mean", DataType::kFloat32, {1, 2, 2, 1}));
-  m.AddOperator(Op(BuiltinOp::kMean, {relu, ai}, {mean}, w::Reducer{true}));
-  const int sq = m.AddTensor(T("squeeze", DataType::kFloat32, {2, 2}));
-  m.AddOperator(Op(BuiltinOp::kSqueeze, {mean}, {sq}, w::Squeeze{{0, 3}}));
+  const int mean = m.AddTensor(w::Tensor("mean", DataType::kFloat32, {1, 2, 2, 1}));
+  m.AddOperator(w::Operator(BuiltinOp::kMean, {relu, ai}, {mean}, w::Reducer{true}));
+  const int sq = m.AddTensor(w::Tensor("squeeze", DataType::kFloat32, {2, 2}));
+  m.AddOperator(w::Operator(BuiltinOp::kSqueeze, {mean}, {sq}, w::Squeeze{{0, 3}}));
   m.SetInputs({a, b});
   m.SetOutputs({sq});
   return m;
@@ -203,21 +174,21 @@ ModelWriter FloatMiscWriter() {
 ModelWriter Uint8MiscWriter() {
   g_seed = 5;
   ModelWriter m;
-  const int in = m.AddTensor(T("input", DataType::kUint8, {1, 4, 4, 2}, 0.05f, 128));
-  const int lg = m.AddTensor(T("logistic", DataType::kUint8, {1, 4, 4, 2}, 1.0f / 256, 0));
-  m.AddOperator(Op(BuiltinOp::kLogistic, {in}, {lg}));
-  const int th = m.AddTensor(T("tanh", DataType::kUint8, {1, 4, 4, 2}, 1.0f / 128, 128));
-  m.AddOperator(Op(BuiltinOp::kTanh, {in}, {th}));
-  const int r6 = m.AddTensor(T("relu6", DataType::kUint8, {1, 4, 4, 2}, 6.0f / 255, 0));
-  m.AddOperator(Op(BuiltinOp::kRelu6, {in}, {r6}));
-  const int hs = m.AddTensor(T("hswish", DataType::kUint8, {1, 4, 4, 2}, 0.05f, 20));
-  m.AddOperator(Op(BuiltinOp::kHardSwish, {in}, {hs}, w::Empty{}));
-  const int cat = m.AddTensor(T("cat", DataType::kUint8, {1, 4, 4, 6}, 0.02f, 10));
-  m.AddOperator(Op(BuiltinOp::kConcatenation, {lg, th, r6}, {cat}, w::Concatenation{-1}));
-  const int mp = m.AddTensor(T("maxpool", DataType::kUint8, {1, 2, 2, 6}, 0.02f, 10));
-  m.AddOperator(Op(BuiltinOp::kMaxPool2d, {cat}, {mp}, w::Pool{kernels::Padding::kValid, 2, 2, 2, 2}));
-  const int mul = m.AddTensor(T("mul", DataType::kUint8, {1, 4, 4, 2}, 0.1f, 50));
-  m.AddOperator(Op(BuiltinOp::kMul, {hs, in}, {mul}, w::Mul{}));
+  const int in = m.AddTensor(w::Tensor("input", DataType::kUint8, {1, 4, 4, 2}, 0.05f, 128));
+  const int lg = m.AddTensor(w::Tensor("logistic", DataType::kUint8, {1, 4, 4, 2}, 1.0f / 256, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kLogistic, {in}, {lg}));
+  const int th = m.AddTensor(w::Tensor("tanh", DataType::kUint8, {1, 4, 4, 2}, 1.0f / 128, 128));
+  m.AddOperator(w::Operator(BuiltinOp::kTanh, {in}, {th}));
+  const int r6 = m.AddTensor(w::Tensor("relu6", DataType::kUint8, {1, 4, 4, 2}, 6.0f / 255, 0));
+  m.AddOperator(w::Operator(BuiltinOp::kRelu6, {in}, {r6}));
+  const int hs = m.AddTensor(w::Tensor("hswish", DataType::kUint8, {1, 4, 4, 2}, 0.05f, 20));
+  m.AddOperator(w::Operator(BuiltinOp::kHardSwish, {in}, {hs}, w::Empty{}));
+  const int cat = m.AddTensor(w::Tensor("cat", DataType::kUint8, {1, 4, 4, 6}, 0.02f, 10));
+  m.AddOperator(w::Operator(BuiltinOp::kConcatenation, {lg, th, r6}, {cat}, w::Concatenation{-1}));
+  const int mp = m.AddTensor(w::Tensor("maxpool", DataType::kUint8, {1, 2, 2, 6}, 0.02f, 10));
+  m.AddOperator(w::Operator(BuiltinOp::kMaxPool2d, {cat}, {mp}, w::Pool{kernels::Padding::kValid, 2, 2, 2, 2}));
+  const int mul = m.AddTensor(w::Tensor("mul", DataType::kUint8, {1, 4, 4, 2}, 0.1f, 50));
+  m.AddOperator(w::Operator(BuiltinOp::kMul, {hs, in}, {mul}, w::Mul{}));
   m.SetInputs({in});
   m.SetOutputs({mp, mul});
   return m;
