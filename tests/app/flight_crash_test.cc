@@ -63,6 +63,30 @@ std::string CrashMissionYaml(const std::string& model, const std::string& extra 
   return yaml + "logging: {progress_every_frames: 0}\n" + extra;
 }
 
+// A fresh directory with the test model and CrashMissionYaml(model, extra)
+// written to it; `downlink` is the parsed config's, stored under out/.
+struct CrashMission {
+  std::string dir, cfg, out;
+  downlink::Config downlink;
+};
+
+void SetUpCrashMission(const char* prefix, const std::string& extra, CrashMission* m) {
+  m->dir = MakeTempDir(prefix);
+  ASSERT_FALSE(m->dir.empty());
+  const std::string model = m->dir + "/model.tflite";
+  WriteFile(model, BuildTestModel());
+  const std::string yaml = CrashMissionYaml(model, extra);
+  m->cfg = m->dir + "/mission.yaml";
+  WriteFile(m->cfg, yaml);
+  m->out = m->dir + "/out";
+  config::LoadOptions lo;
+  lo.base_dir = m->dir;
+  const config::LoadedConfig loaded = config::ParseMission(yaml, m->cfg, lo);
+  ASSERT_TRUE(loaded.ok()) << config::FormatProblem(m->cfg, loaded.problems.front());
+  m->downlink = loaded.config.downlink;
+  m->downlink.storage_dir = m->out + "/downlink";
+}
+
 // After a kill: every product a complete telemetry line lists is in the
 // recovered queue, intact, with its catalog row; no frame was processed twice.
 void ExpectNoAcceptedProductLost(const std::string& out, const downlink::Config& d, const std::string& when) {
@@ -116,20 +140,10 @@ void ExpectContiguousCatalog(const downlink::Config& d) {
 }
 
 TEST(FlightCrash, KillNineAtRandomInstantsLosesNoAcceptedProduct) {
-  const std::string dir = MakeTempDir("triage_flight_crash_");
-  ASSERT_FALSE(dir.empty());
-  const std::string model = dir + "/model.tflite";
-  WriteFile(model, BuildTestModel());
-  const std::string yaml = CrashMissionYaml(model);
-  const std::string cfg = dir + "/mission.yaml";
-  WriteFile(cfg, yaml);
-  const std::string out = dir + "/out";
-  config::LoadOptions lo;
-  lo.base_dir = dir;
-  const config::LoadedConfig loaded = config::ParseMission(yaml, cfg, lo);
-  ASSERT_TRUE(loaded.ok()) << config::FormatProblem(cfg, loaded.problems.front());
-  downlink::Config d = loaded.config.downlink;
-  d.storage_dir = out + "/downlink";
+  CrashMission m;
+  ASSERT_NO_FATAL_FAILURE(SetUpCrashMission("triage_flight_crash_", "", &m));
+  const std::string &dir = m.dir, &cfg = m.cfg, &out = m.out;
+  const downlink::Config& d = m.downlink;
 
   // Kill delays scale with how long one uninterrupted orbit takes on this
   // machine (and build), so that about 0.8 of an orbit elapses over all
@@ -215,20 +229,11 @@ struct Reaper {
 
 TEST(FlightCrash, KillNineUnderTheSupervisorRestartsTheFlightAndLosesNoAcceptedProduct) {
   constexpr int kSupervisedKills = 8;
-  const std::string dir = MakeTempDir("triage_flight_supervised_");
-  ASSERT_FALSE(dir.empty());
-  const std::string model = dir + "/model.tflite";
-  WriteFile(model, BuildTestModel());
-  const std::string yaml = CrashMissionYaml(model, "fault: {redundancy: dmr, separate_weight_copy: true}\n");
-  const std::string cfg = dir + "/mission.yaml";
-  WriteFile(cfg, yaml);
-  const std::string out = dir + "/out";
-  config::LoadOptions lo;
-  lo.base_dir = dir;
-  const config::LoadedConfig loaded = config::ParseMission(yaml, cfg, lo);
-  ASSERT_TRUE(loaded.ok()) << config::FormatProblem(cfg, loaded.problems.front());
-  downlink::Config d = loaded.config.downlink;
-  d.storage_dir = out + "/downlink";
+  CrashMission m;
+  ASSERT_NO_FATAL_FAILURE(
+      SetUpCrashMission("triage_flight_supervised_", "fault: {redundancy: dmr, separate_weight_copy: true}\n", &m));
+  const std::string &dir = m.dir, &cfg = m.cfg, &out = m.out;
+  const downlink::Config& d = m.downlink;
 
   // Generous heartbeat limits: only the kills end a child here. A child that
   // exits 0 (orbit done) ends supervision.

@@ -3,7 +3,6 @@
 // decoders claim: gray, RGBA, 16-bit, palette with tRNS, Adam7 interlace,
 // 1/4/8-bit palette BMP, 24-bit, 32-bit bit-fields, top-down.
 #include <png.h>
-#include <unistd.h>
 
 #include <csetjmp>
 #include <cstdio>
@@ -20,21 +19,17 @@
 #include "imaging/image.h"
 #include "tests/imaging/test_images.h"
 #include "tests/support/shared_paths.h"
+#include "tests/support/temp_dir.h"
 
 namespace triage::imaging {
 namespace {
 
 namespace fs = std::filesystem;
 
+// One directory for the whole test binary, removed at exit.
 std::string TempPath(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "triage_codecs_test_" + std::to_string(::getpid());
-  fs::create_directories(dir);
-  return dir + "/" + name;
-}
-
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+  static const triage::testing::TempDir dir("triage_codecs_test");
+  return dir / name;
 }
 
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
@@ -202,7 +197,7 @@ TEST(CodecsPng, BadChunkCrcIsDataLossNamingTheFile) {
   Image image = MakeImage(8, 8, 3);
   image.pixels = testing::SmoothRgb(8, 8);
   ASSERT_TRUE(WriteImageFile(path, image).ok());
-  std::vector<uint8_t> bytes = ReadBytes(path);
+  std::vector<uint8_t> bytes = triage::testing::ReadFileBytes(path);
   bytes[bytes.size() - 20] ^= 0x01;  // inside the IDAT data: its CRC no longer matches
   const std::string bad = TempPath("crc_bad.png");
   WriteBytes(bad, bytes);

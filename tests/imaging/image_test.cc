@@ -1,8 +1,6 @@
 #include "imaging/image.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -12,24 +10,20 @@
 
 #include "tests/imaging/test_images.h"
 #include "tests/support/shared_paths.h"
+#include "tests/support/temp_dir.h"
 
 namespace triage::imaging {
 namespace {
 
+// One directory for the whole test binary, removed at exit.
 std::string TempPath(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "triage_image_test_" + std::to_string(::getpid());
-  ::mkdir(dir.c_str(), 0755);
-  return dir + "/" + name;
+  static const triage::testing::TempDir dir("triage_image_test");
+  return dir / name;
 }
 
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 Image TestImage(int w, int h) {
@@ -102,7 +96,7 @@ TEST(LoadImageFile, TruncatedFilesAreDataLossNamingThePath) {
   for (const char* ext : {".png", ".bmp", ".jpg"}) {
     const std::string path = TempPath(std::string("whole") + ext);
     ASSERT_TRUE(WriteImageFile(path, image).ok());
-    const auto bytes = ReadBytes(path);
+    const auto bytes = triage::testing::ReadFileBytes(path);
     ASSERT_GT(bytes.size(), 100u);
     for (size_t keep : {bytes.size() / 2, bytes.size() - 20, size_t{10}}) {
       const std::string cut = TempPath(std::string("cut") + ext);
