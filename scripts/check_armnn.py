@@ -7,7 +7,8 @@ Usage: check_armnn.py TRIAGE_INFER MODEL [IMAGE_DIR] [--tolerance T]
 Float models must agree to 1e-5. Arm NN's CpuRef requantizes int8 in float,
 not with TensorFlow Lite's fixed-point multipliers, so int8 outputs may differ
 by a few quantization steps, which can flip a near-tie (--allow-top1-ties).
-Exit 0 on agreement, 1 on disagreement, 77 when pyarmnn is absent (ctest skip).
+Exit 0 on agreement, 1 on disagreement or a missing CpuRef backend (one line
+naming the package), 77 when pyarmnn itself is absent (ctest skip).
 """
 import argparse
 import os
@@ -23,6 +24,13 @@ except ImportError:
     sys.exit(77)
 
 
+CPUREF_PACKAGE = "libarmnn-cpuref-backend22"
+
+
+class MissingBackend(Exception):
+    pass
+
+
 def armnn_runtime(model_path):
     parser = ann.ITfLiteParser()
     network = parser.CreateNetworkFromBinaryFile(model_path)
@@ -32,7 +40,14 @@ def armnn_runtime(model_path):
     in_info = parser.GetNetworkInputBindingInfo(graph, in_name)
     out_info = parser.GetNetworkOutputBindingInfo(graph, out_name)
     runtime = ann.IRuntime(ann.CreationOptions())
-    opt, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
+    try:
+        opt, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
+    except RuntimeError as e:
+        if "backends" not in str(e):
+            raise
+        # pyarmnn loads without any backend: the reference backend is its own
+        # package, which --no-install-recommends never brings in.
+        raise MissingBackend(CPUREF_PACKAGE) from None
     net_id, _ = runtime.LoadNetwork(opt)
     return runtime, net_id, in_info, out_info
 
@@ -46,7 +61,12 @@ def main():
     ap.add_argument("--allow-top1-ties", action="store_true",
                     help="do not fail on top-1 disagreements (int8: near-ties flip with a few LSB)")
     args = ap.parse_args()
-    runtime, net_id, in_info, out_info = armnn_runtime(args.model)
+    try:
+        runtime, net_id, in_info, out_info = armnn_runtime(args.model)
+    except MissingBackend as e:
+        print(f"FAIL: Arm NN has no CpuRef backend: Debian package {e} is not installed "
+              f"(scripts/install-deps.sh --with-training installs it)")
+        return 1
     shape = tuple(in_info[1].GetShape()[i] for i in range(in_info[1].GetNumDimensions()))
     dtype = ann.TensorInfo(in_info[1]).GetDataType()
     is_float = dtype == ann.DataType_Float32

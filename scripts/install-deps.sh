@@ -12,7 +12,9 @@ packages=(
 )
 if [ "${1:-}" = "--with-training" ]; then
   # Ground-side training (libtorch) and the independent .tflite reader check (Arm NN).
-  packages+=(libtorch-dev python3-pyarmnn python3-numpy)
+  # The CpuRef backend is a separate package that --no-install-recommends never
+  # brings in: without it pyarmnn loads but offers no backend at all.
+  packages+=(libtorch-dev python3-pyarmnn libarmnn-cpuref-backend22 python3-numpy)
 fi
 missing=()
 for p in "${packages[@]}"; do
