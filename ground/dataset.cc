@@ -143,6 +143,16 @@ Status EnsureDir(const fs::path& p) {
 
 }  // namespace
 
+Result<std::vector<std::vector<std::string>>> ParseCsvRecords(const std::string& text, const std::string& what) {
+  std::vector<std::vector<std::string>> records;
+  size_t bad_line = 0;
+  if (!ParseCsv(text, &records, &bad_line)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: unterminated quoted field starts here", what.c_str(),
+                         bad_line);
+  }
+  return records;
+}
+
 Result<std::vector<ManifestRow>> ParseManifest(const std::string& text, const std::string& what) {
   std::vector<std::vector<std::string>> records;
   size_t bad_line = 0;
@@ -173,6 +183,7 @@ Result<std::vector<ManifestRow>> ParseManifest(const std::string& text, const st
     row.confidence = get(r, "confidence");
     row.origin = get(r, "origin");
     row.source = col.count("source_repo") ? get(r, "source_repo") : get(r, "source");
+    row.scene = get(r, "scene_id");
     if (row.file.empty() || row.cls.empty()) {
       return Status::Error(StatusCode::kInvalidArgument, "%s: record %zu: empty file or class", what.c_str(), i + 1);
     }
@@ -210,7 +221,7 @@ Result<std::vector<ManifestRow>> ListLabelledFolder(const std::string& dir) {
       if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp") files.push_back(e.path().filename());
     }
     std::sort(files.begin(), files.end());
-    for (const std::string& f : files) rows.push_back({cls + "/" + f, cls, f, "h", "", ""});
+    for (const std::string& f : files) rows.push_back({cls + "/" + f, cls, f, "h", "", "", "", ""});
   }
   if (rows.empty()) {
     return Status::Error(StatusCode::kNotFound, "%s: no manifest.csv and no images in class subfolders", dir.c_str());
@@ -220,10 +231,10 @@ Result<std::vector<ManifestRow>> ListLabelledFolder(const std::string& dir) {
 
 Status WriteManifest(const std::string& path, const std::vector<ManifestRow>& rows) {
   std::ofstream out(path, std::ios::trunc);
-  out << "file,class,group,confidence,origin,source\n";
+  out << "file,class,group,confidence,origin,source,scene_id\n";
   for (const ManifestRow& r : rows) {
     out << CsvField(r.file) << ',' << CsvField(r.cls) << ',' << CsvField(r.group) << ',' << CsvField(r.confidence)
-        << ',' << CsvField(r.origin) << ',' << CsvField(r.source) << '\n';
+        << ',' << CsvField(r.origin) << ',' << CsvField(r.source) << ',' << CsvField(r.scene) << '\n';
   }
   if (!out) return Status::Error(StatusCode::kIoError, "%s: cannot write", path.c_str());
   return Status::Ok();
@@ -265,6 +276,149 @@ std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double frac
     for (const auto& [st, n] : counts) stratum_val[st] += n;
   }
   return val;
+}
+
+std::string SourceKind(const ManifestRow& row) {
+  if (row.origin == "derived") return "derived";
+  if (row.origin == "sim") return "sim";
+  const size_t colon = row.scene.find(':');
+  if (colon != std::string::npos && colon > 0) return row.scene.substr(0, colon);
+  return row.scene.empty() ? "unknown" : row.scene;
+}
+
+std::vector<int> AssignFolds(const std::vector<ManifestRow>& rows, int k, uint64_t seed) {
+  std::vector<int> fold(rows.size(), 0);
+  if (k < 2) return fold;
+  std::map<std::string, size_t> class_index;
+  for (const ManifestRow& r : rows) class_index.emplace(r.cls, class_index.size());
+  const size_t nc = class_index.size();
+  struct Group {
+    std::string name;
+    std::vector<size_t> members;
+    std::vector<int> counts;
+    uint64_t order = 0;
+  };
+  std::map<std::string, Group> by_name;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Group& g = by_name[rows[i].group];
+    if (g.counts.empty()) {
+      g.name = rows[i].group;
+      g.counts.assign(nc, 0);
+      uint64_t h = seed;
+      for (char c : g.name) h = MixSeed(h, static_cast<uint8_t>(c));
+      g.order = h;
+    }
+    g.members.push_back(i);
+    ++g.counts[class_index[rows[i].cls]];
+  }
+  std::vector<Group*> groups;
+  for (auto& [name, g] : by_name) groups.push_back(&g);
+  // Largest first; among equals, a seeded order.
+  std::sort(groups.begin(), groups.end(), [](const Group* a, const Group* b) {
+    if (a->members.size() != b->members.size()) return a->members.size() > b->members.size();
+    return a->order < b->order;
+  });
+  std::vector<int> class_total(nc, 0);
+  for (const ManifestRow& r : rows) ++class_total[class_index[r.cls]];
+  std::vector<std::vector<int>> per_fold(static_cast<size_t>(k), std::vector<int>(nc, 0));
+  std::vector<size_t> fold_size(static_cast<size_t>(k), 0);
+  for (const Group* g : groups) {
+    int best = 0;
+    double best_spread = 1e300;
+    for (int f = 0; f < k; ++f) {
+      // Spread: per class, the variance over folds of the fold's share of
+      // the class, summed (sklearn's StratifiedGroupKFold criterion).
+      double spread = 0;
+      for (size_t c = 0; c < nc; ++c) {
+        double mean = 0, sq = 0;
+        for (int j = 0; j < k; ++j) {
+          const double v = (per_fold[j][c] + (j == f ? g->counts[c] : 0)) / static_cast<double>(class_total[c]);
+          mean += v;
+          sq += v * v;
+        }
+        mean /= k;
+        spread += sq / k - mean * mean;
+      }
+      if (spread < best_spread - 1e-12 ||
+          (std::fabs(spread - best_spread) <= 1e-12 && fold_size[f] < fold_size[static_cast<size_t>(best)])) {
+        best = f;
+        best_spread = spread;
+      }
+    }
+    for (size_t c = 0; c < nc; ++c) per_fold[static_cast<size_t>(best)][c] += g->counts[c];
+    fold_size[static_cast<size_t>(best)] += g->members.size();
+    for (size_t i : g->members) fold[i] = best;
+  }
+  return fold;
+}
+
+namespace {
+// Smooth value noise in [0, 1): octaves of bilinearly interpolated random
+// grids (4, 8, 16 cells across), weights 1/2, 1/4, 1/8 (normalized).
+std::vector<float> ValueNoise(int size, Rng& rng) {
+  std::vector<float> field(static_cast<size_t>(size) * size, 0.f);
+  float total = 0.f, weight = 0.5f;
+  for (int cells = 3; cells <= 24; cells *= 2, weight *= 0.5f) {
+    std::vector<float> grid(static_cast<size_t>(cells + 1) * (cells + 1));
+    for (float& g : grid) g = rng.Uniform();
+    for (int y = 0; y < size; ++y) {
+      const float gy = static_cast<float>(y) * cells / size;
+      const int y0 = static_cast<int>(gy);
+      const float fy = gy - y0;
+      for (int x = 0; x < size; ++x) {
+        const float gx = static_cast<float>(x) * cells / size;
+        const int x0 = static_cast<int>(gx);
+        const float fx = gx - x0;
+        const float* r0 = &grid[static_cast<size_t>(y0) * (cells + 1) + x0];
+        const float* r1 = r0 + cells + 1;
+        const float v = (r0[0] * (1 - fx) + r0[1] * fx) * (1 - fy) + (r1[0] * (1 - fx) + r1[1] * fx) * fy;
+        field[static_cast<size_t>(y) * size + x] += weight * v;
+      }
+    }
+    total += weight;
+  }
+  for (float& v : field) v /= total;
+  return field;
+}
+}  // namespace
+
+Result<Image> CompositeCloud(const Image& land, const Image& cloud, float coverage, uint64_t seed) {
+  if (land.channels != 3 || cloud.channels != 3 || land.width != land.height || cloud.width != land.width ||
+      cloud.height != land.height) {
+    return Status::Error(StatusCode::kInvalidArgument, "cloud composite: need two RGB squares of one size");
+  }
+  if (!(coverage >= 0.f && coverage <= 1.f)) {
+    return Status::Error(StatusCode::kInvalidArgument, "cloud composite: coverage %g outside [0, 1]",
+                         static_cast<double>(coverage));
+  }
+  const int n = land.width;
+  Rng rng(seed);
+  std::vector<float> noise = ValueNoise(n, rng);
+  // Threshold at the (1 - coverage) quantile, with a soft edge of 0.04.
+  std::vector<float> sorted = noise;
+  const size_t at = std::min(sorted.size() - 1, static_cast<size_t>((1.0 - coverage) * (sorted.size() - 1)));
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(at), sorted.end());
+  const float threshold = coverage <= 0.f ? 2.f : sorted[at];
+  // Cloud shadow: the mask shifted by a few pixels darkens the land beneath.
+  const int sx = static_cast<int>(rng.Below(7)) - 3, sy = static_cast<int>(rng.Below(7)) - 3;
+  const float shadow = rng.Uniform(0.f, 0.35f);
+  auto mask_at = [&](int x, int y) {
+    x = std::clamp(x, 0, n - 1);
+    y = std::clamp(y, 0, n - 1);
+    return std::clamp((noise[static_cast<size_t>(y) * n + x] - threshold) / 0.04f + 0.5f, 0.f, 1.f);
+  };
+  Image out = imaging::MakeImage(n, n, 3);
+  for (int y = 0; y < n; ++y) {
+    for (int x = 0; x < n; ++x) {
+      const float m = mask_at(x, y);
+      const float dark = 1.f - shadow * mask_at(x + sx, y + sy) * (1.f - m);
+      for (int c = 0; c < 3; ++c) {
+        const size_t p = (static_cast<size_t>(y) * n + x) * 3 + c;
+        out.pixels[p] = Clamp8(land.pixels[p] * dark * (1.f - m) + cloud.pixels[p] * m);
+      }
+    }
+  }
+  return out;
 }
 
 Result<Image> ResizeSquare(const Image& image, int size) {
@@ -400,9 +554,15 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
   if (o.resolution < 32 || o.resolution > 512) {
     return Status::Error(StatusCode::kInvalidArgument, "resolution %d: must be 32..512", o.resolution);
   }
-  if (o.per_class < 1 || o.real_share < 0 || o.real_share > 1 || o.val_fraction <= 0 || o.val_fraction >= 1) {
+  if (o.per_class < 1 || o.real_share < 0 || o.real_share > 1 || o.val_fraction < 0 || o.val_fraction >= 1) {
     return Status::Error(StatusCode::kInvalidArgument,
-                         "per-class must be >= 1, real-share in [0,1], val-fraction in (0,1)");
+                         "per-class must be >= 1, real-share in [0,1], val-fraction in [0,1)");
+  }
+  if (o.folds < 0 || o.folds == 1 || o.folds > 20 || (o.folds > 0 && (o.fold < 0 || o.fold >= o.folds))) {
+    return Status::Error(StatusCode::kInvalidArgument, "folds must be 0 or 2..20 and fold in [0, folds)");
+  }
+  if (o.cloud_composite_share < 0 || o.cloud_composite_share > 1) {
+    return Status::Error(StatusCode::kInvalidArgument, "cloud-composite share must be in [0,1]");
   }
   const std::vector<std::string>& labels = TriageLabels();
   const fs::path out(o.out_dir);
@@ -416,18 +576,30 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
   }
 
   std::vector<ManifestRow> real;
-  if (!o.real_dir.empty()) {
-    Result<std::vector<ManifestRow>> rows = ListLabelledFolder(o.real_dir);
+  std::set<std::string> seen_files;
+  for (const std::string& dir : o.real_dirs) {
+    Result<std::vector<ManifestRow>> rows = ListLabelledFolder(dir);
     if (!rows.ok()) return rows.status();
-    real = std::move(rows).value();
-    for (const ManifestRow& r : real) {
+    for (ManifestRow& r : *rows) {
       if (std::find(labels.begin(), labels.end(), r.cls) == labels.end()) {
-        return Status::Error(StatusCode::kInvalidArgument, "%s: file %s has unknown class '%s'", o.real_dir.c_str(),
+        return Status::Error(StatusCode::kInvalidArgument, "%s: file %s has unknown class '%s'", dir.c_str(),
                              r.file.c_str(), r.cls.c_str());
       }
+      if (!seen_files.insert(r.file).second) {
+        return Status::Error(StatusCode::kInvalidArgument, "%s: file %s is also in an earlier folder", dir.c_str(),
+                             r.file.c_str());
+      }
+      r.root = dir;
+      real.push_back(std::move(r));
     }
   }
-  const std::vector<bool> is_val = SplitByGroup(real, o.val_fraction, o.seed);
+  std::vector<bool> is_val(real.size(), false);
+  if (o.folds > 0) {
+    const std::vector<int> folds = AssignFolds(real, o.folds, o.seed);
+    for (size_t i = 0; i < real.size(); ++i) is_val[i] = folds[i] == o.fold;
+  } else if (o.val_fraction > 0) {
+    is_val = SplitByGroup(real, o.val_fraction, o.seed);
+  }
 
   DatasetReport report;
   std::vector<ManifestRow> train_rows, val_rows, val_sim_rows;
@@ -436,7 +608,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
     if (!is_val[i]) continue;
     const fs::path dst = out / "val" / real[i].file;
     TRIAGE_RETURN_IF_ERROR(EnsureDir(dst.parent_path()));
-    fs::copy_file(fs::path(o.real_dir) / real[i].file, dst, fs::copy_options::overwrite_existing, ec);
+    fs::copy_file(fs::path(real[i].root) / real[i].file, dst, fs::copy_options::overwrite_existing, ec);
     if (ec) return Status::Error(StatusCode::kIoError, "%s: cannot copy: %s", real[i].file.c_str(), ec.message().c_str());
     val_rows.push_back(real[i]);
   }
@@ -464,23 +636,39 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
     for (const ManifestRow& r : val_rows) bal.real_val_images += r.cls == labels[c];
     // Augmented real: variants spread evenly over the class's images.
     const int n = bal.real_train_images;
+    const bool is_land = labels[c] == "land";
+    const std::vector<size_t>& clouds = train_of_class[std::find(labels.begin(), labels.end(), "cloud") - labels.begin()];
     for (int k = 0; k < n; ++k) {
       const ManifestRow& row = real[train_of_class[c][k]];
       const int variants = real_samples[c] / n + (k < real_samples[c] % n ? 1 : 0);
       if (variants == 0) continue;
-      Result<Image> src = imaging::LoadImageFile((fs::path(o.real_dir) / row.file).string());
+      Result<Image> src = imaging::LoadImageFile((fs::path(row.root) / row.file).string());
       if (!src.ok()) return src.status();
       const Image rgb = ToRgb(*src);
       AugmentOptions ao;
       ao.opssat_look_probability = IsOpsSat(row) ? 0.f : 0.5f;
       for (int v = 0; v < variants; ++v) {
-        Result<Image> sample =
-            Augment(rgb, o.resolution, ao, MixSeed(o.seed, (c << 40) ^ (static_cast<uint64_t>(k) << 16) ^ v));
+        const uint64_t seed = MixSeed(o.seed, (c << 40) ^ (static_cast<uint64_t>(k) << 16) ^ v);
+        Result<Image> sample = Augment(rgb, o.resolution, ao, seed);
         if (!sample.ok()) return sample.status().WithContext("%s", row.file.c_str());
+        // Partly cloudy land: a real training cloud frame over this land sample.
+        Rng pick(MixSeed(seed, 0xc10d));
+        if (is_land && !clouds.empty() && pick.Bernoulli(o.cloud_composite_share)) {
+          const ManifestRow& cloud_row = real[clouds[pick.Below(static_cast<uint32_t>(clouds.size()))]];
+          Result<Image> cloud_src = imaging::LoadImageFile((fs::path(cloud_row.root) / cloud_row.file).string());
+          if (!cloud_src.ok()) return cloud_src.status();
+          AugmentOptions co;
+          co.opssat_look_probability = 0.f;
+          Result<Image> cloud = Augment(ToRgb(*cloud_src), o.resolution, co, MixSeed(seed, 0xc10e));
+          if (!cloud.ok()) return cloud.status().WithContext("%s", cloud_row.file.c_str());
+          Result<Image> mixed = CompositeCloud(*sample, *cloud, pick.Uniform(0.05f, 0.45f), MixSeed(seed, 0xc10f));
+          if (!mixed.ok()) return mixed.status();
+          sample = std::move(mixed);
+        }
         char name[96];
         std::snprintf(name, sizeof(name), "%s/real_%04d_%03d.png", labels[c].c_str(), k, v);
         TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "train" / name).string(), *sample));
-        train_rows.push_back({name, labels[c], row.group, row.confidence, "real-augmented", row.file});
+        train_rows.push_back({name, labels[c], row.group, row.confidence, "real-augmented", row.file, row.scene, ""});
         ++bal.real_samples;
         progress.Advance();
       }
@@ -507,7 +695,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
       char name[96];
       std::snprintf(name, sizeof(name), "%s/sim_%05d.png", labels[c].c_str(), i);
       TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "train" / name).string(), *sample));
-      train_rows.push_back({name, labels[c], "sim", "h", "sim", imaging::SceneKindName(params.kind)});
+      train_rows.push_back({name, labels[c], "sim", "h", "sim", imaging::SceneKindName(params.kind), "", ""});
       ++bal.sim_samples;
       progress.Advance();
     }
@@ -517,7 +705,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
       char name[96];
       std::snprintf(name, sizeof(name), "%s/sim_%05d.png", labels[c].c_str(), i);
       TRIAGE_RETURN_IF_ERROR(imaging::WriteImageFile((out / "val_sim" / name).string(), frame));
-      val_sim_rows.push_back({name, labels[c], "sim-val", "h", "sim", imaging::SceneKindName(params.kind)});
+      val_sim_rows.push_back({name, labels[c], "sim-val", "h", "sim", imaging::SceneKindName(params.kind), "", ""});
       ++bal.sim_val;
       progress.Advance();
     }
@@ -532,7 +720,10 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
   report.data_sha256 = *hash;
 
   nlohmann::json j;
-  j["real_dir"] = o.real_dir;
+  j["real_dirs"] = o.real_dirs;
+  j["folds"] = o.folds;
+  j["fold"] = o.fold;
+  j["cloud_composite_share"] = o.cloud_composite_share;
   j["resolution"] = o.resolution;
   j["per_class"] = o.per_class;
   j["real_share"] = o.real_share;

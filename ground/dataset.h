@@ -31,12 +31,21 @@ struct ManifestRow {
   std::string confidence;  // h, m or l
   std::string origin;      // real, derived, sim
   std::string source;      // where it came from
+  std::string scene;       // scene_id ("opssat:...", "landsat:...", ...), optional
+  std::string root;        // folder the file is relative to (not written; set by BuildDataset)
 };
+
+// The source kind a row is reported under: "derived" for a documented
+// degradation of a real image, otherwise the scene_id's prefix (opssat,
+// opssat-case, landsat, eurosat, ...), or "sim" / "unknown".
+std::string SourceKind(const ManifestRow& row);
 
 // Parses a CSV manifest (RFC 4180 quoting). Needs the columns file and class;
 // group, confidence, origin and source_repo/source are optional. Errors name
 // the line.
 Result<std::vector<ManifestRow>> ParseManifest(const std::string& text, const std::string& what);
+// The CSV records of a text (RFC 4180), header included; errors name the line.
+Result<std::vector<std::vector<std::string>>> ParseCsvRecords(const std::string& text, const std::string& what);
 Result<std::vector<ManifestRow>> ReadManifest(const std::string& path);
 // A folder's manifest.csv if it has one; otherwise every image in its
 // class subfolders (confidence "h", group = file name).
@@ -47,6 +56,21 @@ Status WriteManifest(const std::string& path, const std::vector<ManifestRow>& ro
 // shuffled with the seed and given to validation until each (class, source)
 // stratum holds about `fraction` of its rows; a group goes to one side only.
 std::vector<bool> SplitByGroup(const std::vector<ManifestRow>& rows, double fraction, uint64_t seed);
+
+// Grouped, class-stratified k-fold assignment: every row of a group gets the
+// same fold in [0, k), and each class is spread over the folds as evenly as
+// whole groups allow (largest groups first, each to the fold where the
+// class proportions stay most even; ties to the smaller fold, then by a
+// seeded order).
+std::vector<int> AssignFolds(const std::vector<ManifestRow>& rows, int k, uint64_t seed);
+
+// Partly cloudy land: a cloud field cut from `cloud` (a real cloud sample of
+// the same size) is laid over `land` with a smooth random mask covering
+// `coverage` of the frame (soft edges, cloud shadow). Deterministic by seed.
+// Labelling rule (docs): the result stays "land" while at least 55% of the
+// land is visible, so coverage is drawn from [0.05, 0.45].
+Result<imaging::Image> CompositeCloud(const imaging::Image& land, const imaging::Image& cloud, float coverage,
+                                      uint64_t seed);
 
 // Augmentation of one source image into a size x size training sample.
 struct AugmentOptions {
@@ -65,13 +89,17 @@ Result<imaging::Image> Augment(const imaging::Image& source, int size, const Aug
 Result<imaging::Image> ResizeSquare(const imaging::Image& image, int size);
 
 struct DatasetOptions {
-  std::string real_dir;           // folder like shared/datasets/real; "" = simulated only
+  // Folders like shared/datasets/real (and extra), pooled; empty = simulated only.
+  std::vector<std::string> real_dirs;
   std::string out_dir;
   int resolution = 128;
   int per_class = 800;            // training samples per class (explicit balance)
   double real_share = 0.6;        // up to this share of each class comes from augmented real images
   int max_variants_per_real = 40; // cap on augmented copies of one real image
-  double val_fraction = 0.25;     // share of each class's real images (by group) held out
+  double val_fraction = 0.25;     // share of each class's real images (by group) held out; 0 = none
+  int folds = 0;                  // > 0: validation is fold `fold` of AssignFolds(real, folds)
+  int fold = 0;
+  double cloud_composite_share = 0.0;  // share of land's real samples made partly cloudy (CompositeCloud)
   int sim_val_per_class = 40;     // simulated validation frames per class
   int sim_width = 245, sim_height = 205;  // simulator render size (the 2448x2050 aspect)
   uint64_t seed = 1;

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "ground/cv.h"
 #include "ground/dataset.h"
 #include "ground/evaluate.h"
 #include "ground/export.h"
@@ -33,28 +34,6 @@ std::string JoinArgs(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
   return s;
-}
-
-// Loads up to `count` images of a labelled folder, evenly spaced over its
-// rows, as normalized model inputs.
-Result<std::vector<std::vector<float>>> LoadInputs(const std::string& dir, int resolution, float mean, float stddev,
-                                                   size_t count, std::vector<std::string>* files) {
-  Result<std::vector<ManifestRow>> rows = ListLabelledFolder(dir);
-  if (!rows.ok()) return rows.status();
-  const size_t n = std::min(count, rows->size());
-  std::vector<std::vector<float>> out;
-  for (size_t i = 0; i < n; ++i) {
-    const ManifestRow& r = (*rows)[i * rows->size() / n];
-    Result<imaging::Image> img = imaging::LoadImageFile((fs::path(dir) / r.file).string());
-    if (!img.ok()) return img.status();
-    Result<imaging::Image> sq = ResizeSquare(ToRgb(*img), resolution);
-    if (!sq.ok()) return sq.status().WithContext("%s", r.file.c_str());
-    std::vector<float> v(sq->pixels.size());
-    for (size_t k = 0; k < v.size(); ++k) v[k] = (sq->pixels[k] - mean) / stddev;
-    out.push_back(std::move(v));
-    if (files) files->push_back(r.file);
-  }
-  return out;
 }
 
 // Agreement and accuracy of two models on a labelled folder.
@@ -99,7 +78,8 @@ int RunGroundCli(int argc, char** argv) try {
   // dataset
   DatasetOptions dopt;
   CLI::App* dataset = app.add_subcommand("dataset", "Build a train/validation set from real and simulated frames");
-  dataset->add_option("--real", dopt.real_dir, "Labelled real images (like ../shared/datasets/real); omit for sim only");
+  dataset->add_option("--real", dopt.real_dirs,
+                      "Labelled real images (like ../shared/datasets/real); repeat to pool folders; omit for sim only");
   dataset->add_option("--out", dopt.out_dir, "Output folder (must not hold a dataset)")->required();
   dataset->add_option("--resolution", dopt.resolution, "Sample size, pixels")->capture_default_str();
   dataset->add_option("--per-class", dopt.per_class, "Training samples per class")->capture_default_str();
@@ -108,6 +88,12 @@ int RunGroundCli(int argc, char** argv) try {
   dataset->add_option("--val-fraction", dopt.val_fraction, "Share of real images held out, by group")
       ->capture_default_str();
   dataset->add_option("--sim-val", dopt.sim_val_per_class, "Simulated validation frames per class")
+      ->capture_default_str();
+  dataset->add_option("--folds", dopt.folds, "Grouped stratified k-fold: validation is fold --fold of this many")
+      ->capture_default_str();
+  dataset->add_option("--fold", dopt.fold, "Which fold is held out (0-based)")->capture_default_str();
+  dataset->add_option("--cloud-composite", dopt.cloud_composite_share,
+                      "Share of land samples made partly cloudy with a real training cloud frame")
       ->capture_default_str();
   dataset->add_option("--seed", dopt.seed, "Seed")->capture_default_str();
 
@@ -125,6 +111,13 @@ int RunGroundCli(int argc, char** argv) try {
   train->add_option("--max-steps", topt.max_steps, "Stop after this many steps (smoke runs)");
   train->add_option("--threads", topt.threads, "CPU threads")->capture_default_str();
   train->add_option("--seed", topt.seed, "Seed")->capture_default_str();
+  train->add_option("--init", topt.init,
+                    "Start from a pretrained MobileNet v1 .tflite of the same width (e.g. "
+                    "../shared/models/mobilenet_v1_0.25_128_quant.tflite) or one of our checkpoints (.tckp)");
+  std::string stages_text;
+  train->add_option("--stages", stages_text,
+                    "Staged fine-tuning LAYERS:EPOCHS:LR,... with LAYERS head, topN (last N blocks) or all, "
+                    "e.g. head:2:3e-3,top6:3:1e-3,all:6:3e-4 (overrides --epochs/--lr)");
 
   // export
   std::string checkpoint, out_model, check_dir;
@@ -160,7 +153,39 @@ int RunGroundCli(int argc, char** argv) try {
       ->capture_default_str();
   eval->add_flag("--json", json, "Print JSON instead of the text table");
 
-  for (CLI::App* sub : {dataset, train, exp, quant, eval}) sub->fallthrough();
+  // cv
+  CvOptions copt_cv;
+  std::string cv_stages;
+  CLI::App* cv = app.add_subcommand(
+      "cv", "Grouped, stratified k-fold cross-validation of the whole recipe (dataset, train, quantize, predict)");
+  cv->add_option("--real", copt_cv.data.real_dirs, "Labelled real folders, pooled (repeat)")->required();
+  cv->add_option("--out", copt_cv.work_dir, "Work folder: fold_K/ and oof.csv (a finished fold is reused)")
+      ->required();
+  cv->add_option("--folds", copt_cv.folds, "Folds")->capture_default_str();
+  cv->add_option("--per-class", copt_cv.data.per_class, "Training samples per class")->capture_default_str();
+  cv->add_option("--real-share", copt_cv.data.real_share, "Max share of augmented real samples per class")
+      ->capture_default_str();
+  cv->add_option("--cloud-composite", copt_cv.data.cloud_composite_share, "Share of land samples made partly cloudy")
+      ->capture_default_str();
+  cv->add_option("--alpha", copt_cv.train.spec.alpha, "Width multiplier")->capture_default_str();
+  cv->add_option("--resolution", copt_cv.train.spec.resolution, "Input size")->capture_default_str();
+  cv->add_option("--init", copt_cv.train.init, "Pretrained MobileNet v1 .tflite or checkpoint");
+  cv->add_option("--stages", cv_stages, "Staged fine-tuning, as for train")->required();
+  cv->add_option("--batch", copt_cv.train.batch_size, "Batch size")->capture_default_str();
+  cv->add_option("--threads", copt_cv.train.threads, "CPU threads")->capture_default_str();
+  cv->add_option("--seed", copt_cv.data.seed, "Seed (data, folds and training)")->capture_default_str();
+  cv->add_option("--samples", copt_cv.calibration_samples, "Calibration images per fold")->capture_default_str();
+  cv->add_flag("--keep-data", copt_cv.keep_datasets, "Keep each fold's generated dataset");
+  cv->add_flag("--json", json, "Print the report as JSON");
+
+  // report (of an existing oof.csv)
+  std::string oof_path, levels = "hm";
+  CLI::App* cvreport = app.add_subcommand("cv-report", "Print the cross-validation report of an oof.csv");
+  cvreport->add_option("--oof", oof_path, "Out-of-fold predictions (cv's oof.csv)")->required()->check(CLI::ExistingFile);
+  cvreport->add_option("--confidence", levels, "Confidence levels included (\"\" = all)")->capture_default_str();
+  cvreport->add_flag("--json", json, "Print JSON");
+
+  for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport}) sub->fallthrough();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -180,6 +205,11 @@ int RunGroundCli(int argc, char** argv) try {
     if (!TorchAvailable()) return Fail("this build has no libtorch; install libtorch-dev and rebuild");
     topt.progress = progress;
     topt.command = JoinArgs(argc, argv);
+    if (!stages_text.empty()) {
+      Result<std::vector<TrainStage>> st = ParseStages(stages_text);
+      if (!st.ok()) return Fail(st.status());
+      topt.stages = std::move(st).value();
+    }
     Result<TrainResult> r = Train(topt);
     if (!r.ok()) return Fail(r.status());
     std::printf("trained %d epochs in %.0f s; best epoch %d, validation accuracy (real, h/m) %.2f%%\n"
@@ -201,7 +231,7 @@ int RunGroundCli(int argc, char** argv) try {
     if (!check_dir.empty()) {
       if (!TorchAvailable()) return Fail("--check needs libtorch");
       Result<std::vector<std::vector<float>>> inputs =
-          LoadInputs(check_dir, net->spec.resolution, info.mean, info.std, check_samples, nullptr);
+          LoadModelInputs(check_dir, net->spec.resolution, info.mean, info.std, check_samples, nullptr);
       if (!inputs.ok()) return Fail(inputs.status());
       Result<std::vector<std::vector<float>>> ref = TorchPredict(*a, *inputs);
       if (!ref.ok()) return Fail(ref.status());
@@ -226,15 +256,11 @@ int RunGroundCli(int argc, char** argv) try {
     Result<FoldedNet> net = FoldCheckpoint(*a);
     if (!net.ok()) return Fail(net.status());
     const ModelInfo info = InfoFromArchive(*a);
-    Result<std::vector<std::vector<float>>> samples =
-        LoadInputs(calib_dir, net->spec.resolution, info.mean, info.std, calib_samples, nullptr);
-    if (!samples.ok()) return Fail(samples.status());
     CalibrationOptions copt;
     copt.percentile = percentile;
     std::vector<TensorRange> ranges;
-    Result<QuantPlan> plan = Calibrate(*net, info, *samples, copt, &ranges);
-    if (!plan.ok()) return Fail(plan.status());
-    Result<std::vector<uint8_t>> q8 = BuildInt8Tflite(*net, info, *plan);
+    size_t calib_images = 0;
+    Result<std::vector<uint8_t>> q8 = QuantizeNet(*net, info, calib_dir, calib_samples, copt, &ranges, &calib_images);
     if (!q8.ok()) return Fail(q8.status());
     Status s = WriteFile(out_model, *q8);
     if (!s.ok()) return Fail(s);
@@ -246,7 +272,7 @@ int RunGroundCli(int argc, char** argv) try {
     nlohmann::json report;
     report["float_bytes"] = f32.size();
     report["int8_bytes"] = q8->size();
-    report["calibration_images"] = samples->size();
+    report["calibration_images"] = calib_images;
     report["percentile"] = percentile;
     for (const TensorRange& r : ranges) report["ranges"][r.name] = {r.min, r.max};
     if (!val_dir.empty()) {
@@ -263,7 +289,7 @@ int RunGroundCli(int argc, char** argv) try {
     } else {
       std::printf("wrote %s\nsize: float32 %zu bytes -> int8 %zu bytes (%.1fx smaller)\n", out_model.c_str(),
                   f32.size(), q8->size(), static_cast<double>(f32.size()) / q8->size());
-      std::printf("calibration: %zu images, %s\n", samples->size(),
+      std::printf("calibration: %zu images, %s\n", calib_images,
                   percentile >= 100 ? "min/max" : ("percentile " + std::to_string(percentile)).c_str());
       if (report.contains("top1_agreement")) {
         std::printf("validation (%d frames, h/m): top-1 agreement float vs int8 %.2f%%, accuracy float %.2f%%, "
@@ -272,6 +298,35 @@ int RunGroundCli(int argc, char** argv) try {
                     100 * report["float_accuracy"].get<double>(), 100 * report["int8_accuracy"].get<double>());
       }
     }
+    return 0;
+  }
+  if (cv->parsed()) {
+    if (!TorchAvailable()) return Fail("this build has no libtorch; install libtorch-dev and rebuild");
+    Result<std::vector<TrainStage>> st = ParseStages(cv_stages);
+    if (!st.ok()) return Fail(st.status());
+    copt_cv.train.stages = std::move(st).value();
+    copt_cv.train.seed = copt_cv.data.seed;
+    copt_cv.data.resolution = copt_cv.train.spec.resolution;
+    copt_cv.train.command = JoinArgs(argc, argv);
+    copt_cv.progress = progress;
+    Result<std::vector<OofRow>> rows = CrossValidate(copt_cv);
+    if (!rows.ok()) return Fail(rows.status());
+    const std::vector<OofRow> hm = FilterConfidence(*rows, "hm");
+    if (json) {
+      std::printf("%s\n", CvJson(hm, copt_cv.folds).c_str());
+    } else {
+      std::printf("cross-validation, %d folds, real images of confidence h/m, int8 unless marked\n%s\n"
+                  "all confidences (h/m/l):\n%s\nout-of-fold predictions: %s/oof.csv\n",
+                  copt_cv.folds, CvTable(hm, copt_cv.folds).c_str(), CvTable(*rows, copt_cv.folds).c_str(),
+                  copt_cv.work_dir.c_str());
+    }
+    return 0;
+  }
+  if (cvreport->parsed()) {
+    Result<std::vector<OofRow>> rows = ReadOof(oof_path);
+    if (!rows.ok()) return Fail(rows.status());
+    const std::vector<OofRow> sel = FilterConfidence(*rows, levels);
+    std::printf("%s\n", json ? CvJson(sel, 0).c_str() : CvTable(sel, 1).c_str());
     return 0;
   }
   if (eval->parsed()) {

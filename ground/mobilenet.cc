@@ -31,8 +31,8 @@ Status ValidateSpec(const MobileNetSpec& spec) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "input resolution %d: must be a multiple of 32 in 32..512", spec.resolution);
   }
-  if (spec.num_classes < 2 || spec.num_classes > 1000) {
-    return Status::Error(StatusCode::kInvalidArgument, "class count %d: must be 2..1000",
+  if (spec.num_classes < 2 || spec.num_classes > 4096) {
+    return Status::Error(StatusCode::kInvalidArgument, "class count %d: must be 2..4096",
                          spec.num_classes);
   }
   return Status::Ok();

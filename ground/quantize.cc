@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 
+#include "ground/dataset.h"
 #include "ground/model_runner.h"
 
 namespace triage::ground {
@@ -159,6 +161,40 @@ Result<QuantPlan> Calibrate(const FoldedNet& net, const ModelInfo& info,
     }
   }
   return plan;
+}
+
+Result<std::vector<std::vector<float>>> LoadModelInputs(const std::string& dir, int resolution, float mean,
+                                                        float stddev, size_t count, std::vector<std::string>* files) {
+  namespace fs = std::filesystem;
+  Result<std::vector<ManifestRow>> rows = ListLabelledFolder(dir);
+  if (!rows.ok()) return rows.status();
+  const size_t n = std::min(count, rows->size());
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < n; ++i) {
+    const ManifestRow& r = (*rows)[i * rows->size() / n];
+    Result<imaging::Image> img = imaging::LoadImageFile((fs::path(dir) / r.file).string());
+    if (!img.ok()) return img.status();
+    Result<imaging::Image> sq = ResizeSquare(ToRgb(*img), resolution);
+    if (!sq.ok()) return sq.status().WithContext("%s", r.file.c_str());
+    std::vector<float> v(sq->pixels.size());
+    for (size_t k = 0; k < v.size(); ++k) v[k] = (sq->pixels[k] - mean) / stddev;
+    out.push_back(std::move(v));
+    if (files) files->push_back(r.file);
+  }
+  return out;
+}
+
+Result<std::vector<uint8_t>> QuantizeNet(const FoldedNet& net, const ModelInfo& info,
+                                         const std::string& calibration_dir, size_t samples,
+                                         const CalibrationOptions& options, std::vector<TensorRange>* ranges,
+                                         size_t* calibration_images) {
+  Result<std::vector<std::vector<float>>> inputs =
+      LoadModelInputs(calibration_dir, net.spec.resolution, info.mean, info.std, samples, nullptr);
+  if (!inputs.ok()) return inputs.status();
+  if (calibration_images != nullptr) *calibration_images = inputs->size();
+  Result<QuantPlan> plan = Calibrate(net, info, *inputs, options, ranges);
+  if (!plan.ok()) return plan.status();
+  return BuildInt8Tflite(net, info, *plan);
 }
 
 }  // namespace triage::ground

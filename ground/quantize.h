@@ -44,6 +44,19 @@ Result<QuantPlan> Calibrate(const FoldedNet& net, const ModelInfo& info,
                             const std::vector<std::vector<float>>& samples, const CalibrationOptions& options,
                             std::vector<TensorRange>* ranges);
 
+// Post-training int8 quantization of a folded net, calibrated on up to
+// `samples` images of `calibration_dir`: the .tflite bytes.
+Result<std::vector<uint8_t>> QuantizeNet(const FoldedNet& net, const ModelInfo& info,
+                                         const std::string& calibration_dir, size_t samples,
+                                         const CalibrationOptions& options, std::vector<TensorRange>* ranges,
+                                         size_t* calibration_images = nullptr);
+
+// Loads up to `count` images of a labelled folder, evenly spaced over its
+// rows, resized with the flight resampler and normalized (pixel - mean) / std:
+// calibration and check inputs.
+Result<std::vector<std::vector<float>>> LoadModelInputs(const std::string& dir, int resolution, float mean,
+                                                        float stddev, size_t count, std::vector<std::string>* files);
+
 }  // namespace triage::ground
 
 #endif  // TRIAGE_GROUND_QUANTIZE_H_

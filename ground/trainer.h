@@ -21,8 +21,27 @@ namespace triage::ground {
 
 bool TorchAvailable();
 
+// One fine-tuning stage: which layers learn, for how many epochs, at what
+// peak learning rate (one short warm-up, then cosine decay to zero within
+// the stage). `layers` is "head" (the classifier only), "topN" (the last N
+// of the 13 separable blocks and the head) or "all".
+struct TrainStage {
+  std::string layers = "all";
+  int epochs = 1;
+  float learning_rate = 2e-3f;
+};
+
+// Parses "head:2:3e-3,top6:3:1e-3,all:6:3e-4"; errors name the bad item.
+Result<std::vector<TrainStage>> ParseStages(const std::string& text);
+std::string StagesText(const std::vector<TrainStage>& stages);
+
 struct TrainOptions {
   MobileNetSpec spec;
+  // Initialization: a pretrained MobileNet v1 .tflite of the same width, or
+  // one of our checkpoints (ground/import.h); "" = random.
+  std::string init;
+  // Staged fine-tuning; empty = one "all" stage of `epochs` at `learning_rate`.
+  std::vector<TrainStage> stages;
   std::string data_dir;      // dataset root (train/, val/)
   std::string out_dir;       // checkpoints: last.tckp, best.tckp, history.csv
   int epochs = 40;
@@ -31,7 +50,8 @@ struct TrainOptions {
   float weight_decay = 1e-4f;
   float label_smoothing = 0.05f;
   int patience = 10;         // early stopping: epochs without validation improvement,
-                             // counted once half of the epochs have run
+                             // counted once half of the epochs have run; 0 = never
+                             // (cross-validation: the held-out fold must not pick the epoch)
   int max_steps = 0;         // > 0: stop after this many optimizer steps (smoke runs)
   int threads = 2;
   uint64_t seed = 1;
@@ -40,6 +60,7 @@ struct TrainOptions {
 };
 
 struct TrainResult {
+  std::string last_checkpoint;
   int epochs_run = 0;
   int best_epoch = 0;
   double best_val_accuracy = 0;  // on real validation rows of confidence h/m

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "ground/dataset.h"
+#include "ground/import.h"
 #include "ground/model_runner.h"
 #include "ground/progress.h"
 #include "imaging/image.h"
@@ -60,7 +61,16 @@ struct MobileNetImpl : torch::nn::Module {
     x = x.mean({2, 3});
     return fc(dropout(x));
   }
+  // Keeps every BatchNorm in inference mode while training (imported
+  // weights: running statistics fixed, gamma/beta learnable).
+  void SetTraining(bool on, bool frozen_bn) {
+    train(on);
+    if (on && frozen_bn) {
+      for (auto& l : layers) l->bn->eval();
+    }
+  }
   MobileNetSpec spec;
+  bool frozen_bn = false;
   std::vector<ConvBn> layers;
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear fc{nullptr};
@@ -92,6 +102,7 @@ TensorArchive ToArchive(MobileNet& net) {
   a.PutString("resolution", std::to_string(net->spec.resolution));
   a.PutString("num_classes", std::to_string(net->spec.num_classes));
   a.PutString("bn_eps", std::to_string(kBnEps));
+  if (net->frozen_bn) a.PutString("bn_frozen", "1");
   std::string labels;
   for (const std::string& l : TriageLabels()) labels += l + "\n";
   if (net->spec.num_classes != static_cast<int>(TriageLabels().size())) {
@@ -102,9 +113,10 @@ TensorArchive ToArchive(MobileNet& net) {
   return a;
 }
 
-Status FromArchive(const TensorArchive& a, MobileNet& net) {
+Status FromArchive(const TensorArchive& a, MobileNet& net, bool with_head = true) {
   torch::NoGradGuard guard;
   auto load = [&](const std::string& name, torch::Tensor& t) -> Status {
+    if (!with_head && name.rfind("fc.", 0) == 0) return Status::Ok();
     std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
     Result<const ArchiveTensor*> at = a.Get(ArchiveName(name), shape);
     if (!at.ok()) return at.status();
@@ -185,6 +197,7 @@ struct Evaluation {
 Evaluation Evaluate(MobileNet& net, const Split& split) {
   torch::NoGradGuard guard;
   net->eval();
+  if (split.images.size(0) == 0) return Evaluation{};
   Evaluation e;
   const int64_t n = split.images.size(0);
   int64_t correct = 0, scored = 0, scored_correct = 0;
@@ -244,24 +257,35 @@ Result<TrainResult> Train(const TrainOptions& o) {
     if (j.is_object() && j.contains("sha256") && j["sha256"].is_string()) data_hash = j["sha256"];
   }
 
-  MobileNet net(o.spec);
-  std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& p : net->named_parameters()) {
-    (p.value().dim() > 1 ? decay : no_decay).push_back(p.value());
+  // The initialization is read before the data, so that a bad --init fails at once.
+  TensorArchive init;
+  bool init_head = false;
+  if (!o.init.empty()) {
+    Result<TensorArchive> a = LoadInitialization(o.init, o.spec.alpha, o.spec.num_classes, &init_head);
+    if (!a.ok()) return a.status();
+    init = std::move(a).value();
   }
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(o.learning_rate).weight_decay(0.0)));
-  torch::optim::AdamW opt(std::move(groups));
+  std::vector<TrainStage> stages = o.stages;
+  if (stages.empty()) stages.push_back({"all", o.epochs, o.learning_rate});
+  int total_epochs = 0;
+  for (const TrainStage& st : stages) total_epochs += st.epochs;
+
+  MobileNet net(o.spec);
+  if (!o.init.empty()) {
+    TRIAGE_RETURN_IF_ERROR(FromArchive(init, net, init_head));
+    net->frozen_bn = init.GetString("bn_frozen") == "1";
+  }
 
   const int64_t n = train->images.size(0);
+  if (n < o.batch_size) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s/train: %lld samples, fewer than one batch of %d",
+                         o.data_dir.c_str(), static_cast<long long>(n), o.batch_size);
+  }
   const int64_t steps_per_epoch = std::max<int64_t>(1, n / o.batch_size);
-  const int64_t total_steps = steps_per_epoch * o.epochs;
+  const bool have_val = val->images.size(0) > 0;
   torch::Generator gen = at::detail::createCPUGenerator(o.seed);
   std::ofstream history(fs::path(o.out_dir) / "history.csv", std::ios::trunc);
-  history << "epoch,train_loss,val_loss,val_accuracy,val_accuracy_hm,seconds\n";
+  history << "epoch,stage,train_loss,val_loss,val_accuracy,val_accuracy_hm,seconds\n";
 
   TrainResult result;
   double best = -1, best_loss = 1e30;
@@ -271,7 +295,9 @@ Result<TrainResult> Train(const TrainOptions& o) {
     TensorArchive a = ToArchive(net);
     a.PutString("train.seed", std::to_string(o.seed));
     a.PutString("train.epoch", std::to_string(epoch));
-    a.PutString("train.val_accuracy_hm", std::to_string(ev.scored_accuracy));
+    a.PutString("train.stages", StagesText(stages));
+    if (!o.init.empty()) a.PutString("train.init", o.init);
+    if (have_val) a.PutString("train.val_accuracy_hm", std::to_string(ev.scored_accuracy));
     a.PutString("train.data_sha256", data_hash);
     a.PutString("train.command", o.command);
 #ifdef TRIAGE_GIT_REVISION
@@ -279,66 +305,116 @@ Result<TrainResult> Train(const TrainOptions& o) {
 #endif
     return a.Save((fs::path(o.out_dir) / name).string());
   };
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    net->train();
-    torch::Tensor perm = torch::randperm(n, gen, torch::kInt64);
-    double loss_sum = 0;
-    int64_t batches = 0;
-    Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps_per_epoch, o.progress);
-    for (int64_t b = 0; b < steps_per_epoch; ++b) {
-      torch::Tensor idx = perm.slice(0, b * o.batch_size, (b + 1) * o.batch_size);
-      torch::Tensor x = FlipRotate(Normalize(train->images.index_select(0, idx)), gen);
-      torch::Tensor y = train->labels.index_select(0, idx);
-      // One warm-up epoch, then cosine decay to zero.
-      const double warm = static_cast<double>(steps_per_epoch);
-      const double lr = step < warm ? o.learning_rate * (step + 1) / warm
-                                    : o.learning_rate * 0.5 *
-                                          (1 + std::cos(3.141592653589793 * (step - warm) /
-                                                        std::max(1.0, total_steps - warm)));
-      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-      opt.zero_grad();
-      torch::Tensor loss = F::cross_entropy(net->forward(x), y,
-                                            F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
-      loss.backward();
-      opt.step();
-      loss_sum += loss.item<double>();
-      ++batches;
-      ++step;
-      char note[48];
-      std::snprintf(note, sizeof(note), "loss %.3f", loss_sum / batches);
-      bar.Advance(1, note);
-      if (o.max_steps > 0 && step >= o.max_steps) break;
+  // Which layers learn in a stage: the head, the last N separable blocks
+  // (2N layers), or all. Frozen layers also keep their BatchNorm statistics.
+  auto first_trainable = [&](const TrainStage& st) -> size_t {
+    const size_t layers = net->layers.size();
+    if (st.layers == "all") return 0;
+    if (st.layers == "head") return layers;
+    const size_t blocks = static_cast<size_t>(std::stoi(st.layers.substr(3)));
+    return layers - std::min(layers - 1, 2 * blocks);
+  };
+  bool stopped = false;
+  int epoch = 0;
+  for (size_t si = 0; si < stages.size() && !stopped; ++si) {
+    const TrainStage& st = stages[si];
+    const size_t from = first_trainable(st);
+    std::vector<torch::Tensor> decay, no_decay;
+    for (size_t l = 0; l < net->layers.size(); ++l) {
+      for (auto& p : net->layers[l]->parameters()) {
+        p.set_requires_grad(l >= from);
+        if (l >= from) (p.dim() > 1 ? decay : no_decay).push_back(p);
+      }
     }
-    bar.Finish();
-    const Evaluation ev = Evaluate(net, *val);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    history << epoch << ',' << loss_sum / std::max<int64_t>(1, batches) << ',' << ev.loss << ',' << ev.accuracy << ','
-            << ev.scored_accuracy << ',' << secs << '\n';
-    history.flush();
-    if (o.progress) {
-      std::fprintf(stderr, "epoch %d: train loss %.4f, val loss %.4f, val acc %.4f (h/m %.4f), %.0f s\n", epoch,
-                   loss_sum / std::max<int64_t>(1, batches), ev.loss, ev.accuracy, ev.scored_accuracy, secs);
+    for (auto& p : net->fc->parameters()) (p.dim() > 1 ? decay : no_decay).push_back(p);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                   torch::optim::AdamWOptions(st.learning_rate).weight_decay(o.weight_decay)));
+    if (!no_decay.empty()) {
+      groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                        torch::optim::AdamWOptions(st.learning_rate).weight_decay(0.0)));
     }
-    TRIAGE_RETURN_IF_ERROR(save("last.tckp", epoch, ev));
-    result.epochs_run = epoch;
-    // Early stopping on the validation split: accuracy on h/m real rows,
-    // ties broken by the validation loss.
-    if (ev.scored_accuracy > best || (ev.scored_accuracy == best && ev.loss < best_loss)) {
-      best = ev.scored_accuracy;
-      best_loss = ev.loss;
-      result.best_epoch = epoch;
-      result.best_val_accuracy = best;
-      since_best = 0;
-      TRIAGE_RETURN_IF_ERROR(save("best.tckp", epoch, ev));
-    } else if (++since_best >= o.patience && epoch >= o.epochs / 2) {
-      // Not before half the schedule: with a high learning rate the
-      // validation accuracy of a small set is noisy, and the cosine tail is
-      // where most of the accuracy comes.
-      if (o.progress) std::fprintf(stderr, "early stop: no improvement for %d epochs\n", o.patience);
-      break;
+    torch::optim::AdamW opt(std::move(groups));
+    const int64_t stage_steps = steps_per_epoch * st.epochs;
+    // Warm-up: one epoch for a single-stage run from scratch, else a tenth of the stage.
+    const double warm = stages.size() == 1 && o.init.empty() ? static_cast<double>(steps_per_epoch)
+                                                             : std::max(1.0, 0.1 * static_cast<double>(stage_steps));
+    int64_t stage_step = 0;
+    for (int e = 0; e < st.epochs && !stopped; ++e) {
+      ++epoch;
+      net->SetTraining(true, net->frozen_bn);
+      for (size_t l = 0; l < from && l < net->layers.size(); ++l) net->layers[l]->eval();
+      torch::Tensor perm = torch::randperm(n, gen, torch::kInt64);
+      double loss_sum = 0;
+      int64_t batches = 0;
+      Progress bar("stage " + std::to_string(si + 1) + " (" + st.layers + ") epoch " + std::to_string(epoch) + "/" +
+                       std::to_string(total_epochs),
+                   steps_per_epoch, o.progress);
+      for (int64_t b = 0; b < steps_per_epoch; ++b) {
+        torch::Tensor idx = perm.slice(0, b * o.batch_size, (b + 1) * o.batch_size);
+        torch::Tensor x = FlipRotate(Normalize(train->images.index_select(0, idx)), gen);
+        torch::Tensor y = train->labels.index_select(0, idx);
+        const double lr = stage_step < warm ? st.learning_rate * (stage_step + 1) / warm
+                                            : st.learning_rate * 0.5 *
+                                                  (1 + std::cos(3.141592653589793 * (stage_step - warm) /
+                                                                std::max(1.0, stage_steps - warm)));
+        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+        opt.zero_grad();
+        torch::Tensor loss = F::cross_entropy(net->forward(x), y,
+                                              F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+        loss.backward();
+        opt.step();
+        loss_sum += loss.item<double>();
+        ++batches;
+        ++step;
+        ++stage_step;
+        char note[48];
+        std::snprintf(note, sizeof(note), "loss %.3f", loss_sum / batches);
+        bar.Advance(1, note);
+        if (o.max_steps > 0 && step >= o.max_steps) break;
+      }
+      bar.Finish();
+      const Evaluation ev = Evaluate(net, *val);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      history << epoch << ',' << st.layers << ',' << loss_sum / std::max<int64_t>(1, batches) << ',' << ev.loss << ','
+              << ev.accuracy << ',' << ev.scored_accuracy << ',' << secs << '\n';
+      history.flush();
+      if (o.progress) {
+        if (have_val) {
+          std::fprintf(stderr, "epoch %d: train loss %.4f, val loss %.4f, val acc %.4f (h/m %.4f), %.0f s\n", epoch,
+                       loss_sum / std::max<int64_t>(1, batches), ev.loss, ev.accuracy, ev.scored_accuracy, secs);
+        } else {
+          std::fprintf(stderr, "epoch %d: train loss %.4f, %.0f s\n", epoch,
+                       loss_sum / std::max<int64_t>(1, batches), secs);
+        }
+      }
+      TRIAGE_RETURN_IF_ERROR(save("last.tckp", epoch, ev));
+      result.epochs_run = epoch;
+      // Early stopping on the validation split: accuracy on h/m real rows,
+      // ties broken by the validation loss. Without validation, or with
+      // patience 0 (a fixed schedule), the best checkpoint is the last.
+      if (!have_val || o.patience <= 0) {
+        TRIAGE_RETURN_IF_ERROR(save("best.tckp", epoch, ev));
+        result.best_epoch = epoch;
+        result.best_val_accuracy = ev.scored_accuracy;
+      } else if (ev.scored_accuracy > best || (ev.scored_accuracy == best && ev.loss < best_loss)) {
+        best = ev.scored_accuracy;
+        best_loss = ev.loss;
+        result.best_epoch = epoch;
+        result.best_val_accuracy = best;
+        since_best = 0;
+        TRIAGE_RETURN_IF_ERROR(save("best.tckp", epoch, ev));
+      } else if (++since_best >= o.patience && epoch >= total_epochs / 2) {
+        // Not before half the schedule: with a high learning rate the
+        // validation accuracy of a small set is noisy, and the cosine tail is
+        // where most of the accuracy comes.
+        if (o.progress) std::fprintf(stderr, "early stop: no improvement for %d epochs\n", o.patience);
+        stopped = true;
+      }
+      if (o.max_steps > 0 && step >= o.max_steps) stopped = true;
     }
-    if (o.max_steps > 0 && step >= o.max_steps) break;
   }
+  result.last_checkpoint = (fs::path(o.out_dir) / "last.tckp").string();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.best_checkpoint = (fs::path(o.out_dir) / "best.tckp").string();
   return result;

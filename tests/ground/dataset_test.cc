@@ -51,7 +51,7 @@ TEST(Split, NeverSplitsAGroupAndApproachesTheFraction) {
   for (int g = 0; g < 40; ++g) {
     for (int i = 0; i < 1 + g % 4; ++i) {
       rows.push_back({"f" + std::to_string(g) + "_" + std::to_string(i), g % 2 ? "land" : "cloud",
-                      "pass" + std::to_string(g), "h", "real", ""});
+                      "pass" + std::to_string(g), "h", "real", "", "", ""});
     }
   }
   const std::vector<bool> val = SplitByGroup(rows, 0.25, 7);
@@ -125,7 +125,7 @@ TEST(Dataset, BuildsABalancedGroupSplitDatasetDeterministically) {
   }
   manifest.close();
   DatasetOptions o;
-  o.real_dir = real.string();
+  o.real_dirs = {real.string()};
   o.resolution = 32;
   o.per_class = 10;
   o.real_share = 0.5;
