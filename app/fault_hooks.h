@@ -46,7 +46,7 @@
 #include <optional>
 #include <string>
 
-#include "app/classifier.h"
+#include "app/flight_types.h"
 #include "app/flight_stages.h"
 #include "config/mission.h"
 #include "core/clock.h"

@@ -42,8 +42,7 @@
 #include <string>
 #include <vector>
 
-#include "app/classifier.h"
-#include "app/decision.h"
+#include "app/flight_types.h"
 #include "app/fault_hooks.h"
 #include "app/flight_log.h"
 #include "app/flight_stages.h"

@@ -254,6 +254,7 @@ void ParseTriage(MapReader m, ParseState* st, TriageConfig* t, TriageDraft* draf
       e.full_set = c.Has("full");
       Threshold(c, "full", &e.policy.full_at);
       Threshold(c, "thumbnail", &e.policy.thumbnail_at);
+      Threshold(c, "keep", &e.policy.keep_at);
       c.Float("priority_weight", &e.policy.priority_weight, 0.0, 1.0);
       c.Finish();
       draft->classes.push_back(e);
@@ -478,6 +479,7 @@ void ResolveClasses(ParseState* st, const std::vector<std::string>& labels, cons
     ClassPolicy& p = t->classes[static_cast<size_t>(i)];
     p.full_at = e.policy.full_at;
     p.thumbnail_at = e.policy.thumbnail_at;
+    p.keep_at = e.policy.keep_at;
     p.priority_weight = e.policy.priority_weight;
     if (e.full_set && p.full_at <= 1.0f && !p.interesting) {
       st->problems->Add("triage.classes." + e.name + ".full", e.line,

@@ -99,6 +99,10 @@ struct ClassPolicy {
   // a thumbnail only. Below both: discarded (its catalog row is kept).
   float full_at = kNever;
   float thumbnail_at = kNever;
+  // Score (this class's softmax probability, whatever the top-1) at or above
+  // which a frame that the rules above would discard is kept as a thumbnail
+  // instead: a land frame called cloud still reaches the ground.
+  float keep_at = kNever;
   float priority_weight = 0.f;  // class term of the priority formula, 0..1
   CodecSpec full_codec;
   CodecSpec thumbnail_codec{Codec::kJpeg, 85};

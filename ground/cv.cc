@@ -92,7 +92,16 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
     for (const ManifestRow& r : *rows) roots.emplace(r.file, dir);
   }
   std::vector<OofRow> all;
+  bool complete = true;
   for (int k = 0; k < o.folds; ++k) {
+    if (!o.only_folds.empty() && std::find(o.only_folds.begin(), o.only_folds.end(), k) == o.only_folds.end()) {
+      const fs::path other = fs::path(o.work_dir) / ("fold_" + std::to_string(k)) / "oof.csv";
+      std::error_code ec;
+      if (!fs::exists(other, ec)) {
+        complete = false;
+        continue;
+      }
+    }
     const fs::path dir = fs::path(o.work_dir) / ("fold_" + std::to_string(k));
     const fs::path oof = dir / "oof.csv";
     std::error_code ec;
@@ -103,25 +112,41 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
       all.insert(all.end(), done->begin(), done->end());
       continue;
     }
-    fs::remove_all(dir, ec);
     DatasetOptions d = o.data;
     d.out_dir = (dir / "data").string();
     d.folds = o.folds;
     d.fold = k;
     d.sim_val_per_class = 0;
     d.progress = o.progress;
-    if (o.progress) std::fprintf(stderr, "fold %d/%d: dataset\n", k + 1, o.folds);
-    Result<DatasetReport> report = BuildDataset(d);
-    if (!report.ok()) return report.status().WithContext("fold %d", k);
     TrainOptions t = o.train;
     t.data_dir = d.out_dir;
     t.out_dir = (dir / "ckpt").string();
     t.patience = 0;
     t.progress = o.progress;
-    if (o.progress) std::fprintf(stderr, "fold %d/%d: train\n", k + 1, o.folds);
-    Result<TrainResult> trained = Train(t);
-    if (!trained.ok()) return trained.status().WithContext("fold %d", k);
-    Result<TensorArchive> ckpt = TensorArchive::Load(trained->last_checkpoint);
+    int total_epochs = 0;
+    for (const TrainStage& st : t.stages) total_epochs += st.epochs;
+    // A fold whose training finished (its last checkpoint is of the final
+    // epoch) but whose predictions were not written is picked up there.
+    const fs::path last = dir / "ckpt" / "last.tckp";
+    Result<TensorArchive> done = fs::exists(last, ec) && fs::exists(dir / "data" / "val", ec)
+                                     ? TensorArchive::Load(last.string())
+                                     : Result<TensorArchive>(Status::Error(StatusCode::kNotFound, "none"));
+    const bool trained_before = done.ok() && done->GetString("train.epoch") == std::to_string(total_epochs) &&
+                                done->GetString("train.stages") == StagesText(t.stages);
+    double train_seconds = 0;
+    if (!trained_before) {
+      fs::remove_all(dir, ec);
+      if (o.progress) std::fprintf(stderr, "fold %d/%d: dataset\n", k + 1, o.folds);
+      Result<DatasetReport> report = BuildDataset(d);
+      if (!report.ok()) return report.status().WithContext("fold %d", k);
+      if (o.progress) std::fprintf(stderr, "fold %d/%d: train\n", k + 1, o.folds);
+      Result<TrainResult> trained = Train(t);
+      if (!trained.ok()) return trained.status().WithContext("fold %d", k);
+      train_seconds = trained->seconds;
+    } else if (o.progress) {
+      std::fprintf(stderr, "fold %d/%d: reusing the finished training in %s\n", k + 1, o.folds, last.c_str());
+    }
+    Result<TensorArchive> ckpt = TensorArchive::Load(last.string());
     if (!ckpt.ok()) return ckpt.status();
     Result<FoldedNet> net = FoldCheckpoint(*ckpt);
     if (!net.ok()) return net.status();
@@ -137,13 +162,13 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
     if (!rows.ok()) return rows.status().WithContext("fold %d", k);
     TRIAGE_RETURN_IF_ERROR(WriteOof(oof.string(), *rows));
     if (o.progress) {
-      std::fprintf(stderr, "fold %d/%d done in %.0f s training:\n%s\n", k + 1, o.folds, trained->seconds,
+      std::fprintf(stderr, "fold %d/%d done in %.0f s training:\n%s\n", k + 1, o.folds, train_seconds,
                    CvTable(FilterConfidence(*rows, "hm"), 0).c_str());
     }
     if (!o.keep_datasets) fs::remove_all(dir / "data", ec);
     all.insert(all.end(), rows->begin(), rows->end());
   }
-  TRIAGE_RETURN_IF_ERROR(WriteOof((fs::path(o.work_dir) / "oof.csv").string(), all));
+  if (complete) TRIAGE_RETURN_IF_ERROR(WriteOof((fs::path(o.work_dir) / "oof.csv").string(), all));
   return all;
 }
 

@@ -29,6 +29,7 @@ struct CvOptions {
   int folds = 5;
   std::string work_dir;
   size_t calibration_samples = 300;
+  std::vector<int> only_folds;  // non-empty: run just these folds (parallel workers); oof.csv needs all
   bool keep_datasets = false;  // default: a fold's dataset is removed once its predictions are written
   bool progress = true;
 };

@@ -55,7 +55,12 @@ struct Quantized {
 
 // Per-channel symmetric int8, channel = `channels` slices along the given
 // axis of a tensor laid out with `inner` values after the channel index.
-Quantized QuantizePerChannel(const std::vector<float>& w, int channels, bool channel_is_last) {
+// `min_scales` (per channel, may be empty) floors each scale: a channel whose
+// weights are all near zero but whose bias is not would otherwise get a bias
+// scale (input x weight scale) too fine for int32. TFLite's converter
+// adjusts such weight scales the same way.
+Quantized QuantizePerChannel(const std::vector<float>& w, int channels, bool channel_is_last,
+                             const std::vector<float>& min_scales = {}) {
   Quantized q;
   q.values.resize(w.size());
   q.scales.assign(channels, 0.f);
@@ -68,6 +73,7 @@ Quantized QuantizePerChannel(const std::vector<float>& w, int channels, bool cha
   for (int c = 0; c < channels; ++c) {
     // An all-zero channel still needs a positive scale (any value is exact).
     q.scales[c] = maxabs[c] > 0.f ? maxabs[c] / 127.f : 1e-8f;
+    if (static_cast<size_t>(c) < min_scales.size()) q.scales[c] = std::max(q.scales[c], min_scales[c]);
   }
   for (size_t i = 0; i < w.size(); ++i) {
     const int c = channel_is_last ? static_cast<int>(i % channels)
@@ -142,7 +148,12 @@ Result<std::vector<uint8_t>> Build(const FoldedNet& net, const ModelInfo& info, 
     bt.name = s.name + "/bias";
     bt.shape = {s.out_channels};
     if (q8) {
-      Quantized qw = QuantizePerChannel(layer.weights, s.out_channels, /*channel_is_last=*/dw);
+      // Bias must fit in +-2^30 (half the int32 range, for headroom).
+      std::vector<float> min_scales(layer.bias.size());
+      for (size_t c = 0; c < layer.bias.size(); ++c) {
+        min_scales[c] = static_cast<float>(std::fabs(layer.bias[c]) / (static_cast<double>(current_scale) * 1073741824.0));
+      }
+      Quantized qw = QuantizePerChannel(layer.weights, s.out_channels, /*channel_is_last=*/dw, min_scales);
       wt.type = DataType::kInt8;
       wt.data = w::RawBytes(qw.values);
       wt.scales = qw.scales;

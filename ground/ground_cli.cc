@@ -11,10 +11,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/mission.h"
+#include "ground/calibrate.h"
 #include "ground/cv.h"
 #include "ground/dataset.h"
 #include "ground/evaluate.h"
 #include "ground/export.h"
+#include "ground/flight_eval.h"
 #include "ground/model_runner.h"
 #include "ground/progress.h"
 #include "ground/quantize.h"
@@ -127,6 +130,9 @@ int RunGroundCli(int argc, char** argv) try {
   exp->add_option("--out", out_model, "Output .tflite")->required();
   exp->add_option("--check", check_dir, "Compare our interpreter with libtorch on this labelled folder");
   exp->add_option("--check-samples", check_samples, "Images compared")->capture_default_str();
+  double temperature = 1.0;
+  exp->add_option("--temperature", temperature, "Fold this calibration temperature into the classifier (thresholds)")
+      ->capture_default_str();
 
   // quantize
   std::string calib_dir, float_out, val_dir;
@@ -142,12 +148,20 @@ int RunGroundCli(int argc, char** argv) try {
   quant->add_option("--float-out", float_out, "Also write the float twin here");
   quant->add_option("--val", val_dir, "Report float vs int8 on this labelled folder");
   quant->add_flag("--json", json, "Print the report as JSON");
+  quant->add_option("--temperature", temperature, "Fold this calibration temperature into the classifier")
+      ->capture_default_str();
 
   // evaluate
   EvalOptions eopt;
   std::string thresholds;
   CLI::App* eval = app.add_subcommand("evaluate", "Confusion matrix, precision/recall and keep/discard view");
-  eval->add_option("--model", eopt.model, "Model (.tflite)")->required()->check(CLI::ExistingFile);
+  eval->add_option("--model", eopt.model, "Model (.tflite); not with --config (the mission's model is used)")
+      ->check(CLI::ExistingFile);
+  std::string eval_config;
+  eval->add_option("--config", eval_config,
+                   "Mission file: replay every image through the flight's own path (camera, thumbnail, classifier, "
+                   "policy) and print the decisions per true class")
+      ->check(CLI::ExistingFile);
   eval->add_option("--data", eopt.data, "Labelled folder (class subfolders, optional manifest.csv)")->required();
   eval->add_option("--confidence", eopt.confidence, "Manifest confidence levels to include (\"\" = all)")
       ->capture_default_str();
@@ -176,6 +190,8 @@ int RunGroundCli(int argc, char** argv) try {
   cv->add_option("--seed", copt_cv.data.seed, "Seed (data, folds and training)")->capture_default_str();
   cv->add_option("--samples", copt_cv.calibration_samples, "Calibration images per fold")->capture_default_str();
   cv->add_flag("--keep-data", copt_cv.keep_datasets, "Keep each fold's generated dataset");
+  cv->add_option("--only-folds", copt_cv.only_folds,
+                 "Run only these folds (0-based), e.g. two workers on two cores; finished folds are reused");
   cv->add_flag("--json", json, "Print the report as JSON");
 
   // report (of an existing oof.csv)
@@ -185,7 +201,27 @@ int RunGroundCli(int argc, char** argv) try {
   cvreport->add_option("--confidence", levels, "Confidence levels included (\"\" = all)")->capture_default_str();
   cvreport->add_flag("--json", json, "Print JSON");
 
-  for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport}) sub->fallthrough();
+  // thresholds
+  std::string mission_path;
+  double max_nonland_full = 0.02;
+  ProductBytes product_bytes;
+  bool fit_temperature = true;
+  CLI::App* thr = app.add_subcommand(
+      "thresholds", "Fit the temperature and choose land's keep/full/thumbnail thresholds from out-of-fold predictions");
+  thr->add_option("--oof", oof_path, "Out-of-fold predictions (cv's oof.csv)")->required()->check(CLI::ExistingFile);
+  thr->add_option("--config", mission_path, "Mission file whose policy is the starting point")
+      ->required()
+      ->check(CLI::ExistingFile);
+  thr->add_option("--confidence", levels, "Confidence levels the thresholds must serve (\"\" = all)")
+      ->capture_default_str();
+  thr->add_option("--max-nonland-full", max_nonland_full, "Share of non-land frames allowed at full resolution")
+      ->capture_default_str();
+  thr->add_option("--full-bytes", product_bytes.full, "Bytes of a full-resolution product")->capture_default_str();
+  thr->add_option("--thumbnail-bytes", product_bytes.thumbnail, "Bytes of a thumbnail product")->capture_default_str();
+  thr->add_option("--frame-bytes", product_bytes.frame, "Bytes of a frame as captured")->capture_default_str();
+  thr->add_option("--temperature", temperature, "Use this temperature instead of fitting one");
+
+  for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport, thr}) sub->fallthrough();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -220,6 +256,11 @@ int RunGroundCli(int argc, char** argv) try {
   if (exp->parsed()) {
     Result<TensorArchive> a = TensorArchive::Load(checkpoint);
     if (!a.ok()) return Fail(a.status());
+    if (temperature != 1.0) {
+      if (!check_dir.empty()) return Fail("--check compares with libtorch at temperature 1; drop --temperature");
+      Status ts = FoldTemperature(&*a, temperature);
+      if (!ts.ok()) return Fail(ts);
+    }
     Result<FoldedNet> net = FoldCheckpoint(*a);
     if (!net.ok()) return Fail(net.status());
     const ModelInfo info = InfoFromArchive(*a);
@@ -253,6 +294,10 @@ int RunGroundCli(int argc, char** argv) try {
   if (quant->parsed()) {
     Result<TensorArchive> a = TensorArchive::Load(checkpoint);
     if (!a.ok()) return Fail(a.status());
+    if (temperature != 1.0) {
+      Status ts = FoldTemperature(&*a, temperature);
+      if (!ts.ok()) return Fail(ts);
+    }
     Result<FoldedNet> net = FoldCheckpoint(*a);
     if (!net.ok()) return Fail(net.status());
     const ModelInfo info = InfoFromArchive(*a);
@@ -329,7 +374,101 @@ int RunGroundCli(int argc, char** argv) try {
     std::printf("%s\n", json ? CvJson(sel, 0).c_str() : CvTable(sel, 1).c_str());
     return 0;
   }
+  if (thr->parsed()) {
+    fit_temperature = thr->count("--temperature") == 0;
+    Result<std::vector<OofRow>> all = ReadOof(oof_path);
+    if (!all.ok()) return Fail(all.status());
+    const std::vector<OofRow> rows = FilterConfidence(*all, levels);
+    if (rows.empty()) return Fail(oof_path + ": no rows of confidence '" + levels + "'");
+    config::LoadOptions lo;
+    lo.check_files = false;
+    const config::LoadedConfig mission = config::LoadMissionFile(mission_path, lo);
+    if (!mission.ok()) return Fail(config::FormatProblem(mission.source, mission.problems[0]));
+    // The temperature is fitted on every out-of-fold row (all confidences).
+    const double t = fit_temperature ? FitTemperature(*all) : temperature;
+    Result<ThresholdChoice> choice = ChooseThresholds(rows, mission.config.triage, t, max_nonland_full);
+    if (!choice.ok()) return Fail(choice.status());
+    Result<config::TriageConfig> policy = ApplyChoice(mission.config.triage, *choice);
+    if (!policy.ok()) return Fail(policy.status());
+    std::printf("temperature %.4g (%s): NLL %.4f -> %.4f, calibration error (10 bins) %.4f -> %.4f, on %zu rows\n", t,
+                fit_temperature ? "fitted on every out-of-fold row" : "given", NegativeLogLikelihood(*all, 1.0, false),
+                NegativeLogLikelihood(*all, t, false), CalibrationError(*all, 1.0, true),
+                CalibrationError(*all, t, true), all->size());
+    auto show = [](float v) { return v > 1.f ? std::string("never") : std::to_string(v).substr(0, 8); };
+    std::printf("\nchosen (rows of confidence '%s'; at most %.1f%% of non-land at full resolution):\n"
+                "  triage.classes.land: {full: %s, thumbnail: %s, keep: %s}\n  export/quantize --temperature %.4g\n",
+                levels.c_str(), 100 * max_nonland_full, show(choice->land_full).c_str(),
+                show(choice->land_thumbnail).c_str(), show(choice->land_keep).c_str(), t);
+    // What the zero-loss rule costs: the keep threshold and the non-land
+    // discarded outright if k land frames were allowed to be lost.
+    {
+      std::vector<float> land_scores;
+      ThresholdChoice no_keep = *choice;
+      no_keep.land_keep = config::kNever;
+      Result<config::TriageConfig> base = ApplyChoice(mission.config.triage, no_keep);
+      if (!base.ok()) return Fail(base.status());
+      const int land_index = static_cast<int>(
+          std::find(TriageLabels().begin(), TriageLabels().end(), "land") - TriageLabels().begin());
+      for (const OofRow& r : rows) {
+        if (r.truth != land_index) continue;
+        const DecisionTable one = ReplayDecisions({r}, *base, t, product_bytes);
+        if (one.land_lost == 0) continue;
+        std::vector<float> p = ApplyTemperature(r.p_int8, t);
+        land_scores.push_back(std::round(p[static_cast<size_t>(land_index)] * 256.f) / 256.f);
+      }
+      std::sort(land_scores.begin(), land_scores.end());
+      std::printf("\ncost of the zero-loss rule (land frames the other rules discard: %zu)\n"
+                  "land lost  land.keep  non-land discarded outright\n",
+                  land_scores.size());
+      for (size_t lost : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{10}}) {
+        if (lost > land_scores.size()) break;
+        ThresholdChoice c = *choice;
+        c.land_keep = lost < land_scores.size() ? std::max(0.f, land_scores[lost] - 1.f / 256.f) : config::kNever;
+        Result<config::TriageConfig> pol = ApplyChoice(mission.config.triage, c);
+        if (!pol.ok()) return Fail(pol.status());
+        const DecisionTable d = ReplayDecisions(rows, *pol, t, product_bytes);
+        std::printf("%9d  %9s  %5d/%-4d %6.1f%%\n", d.land_lost, show(c.land_keep).c_str(), d.nonland_discarded,
+                    d.nonland, d.nonland ? 100.0 * d.nonland_discarded / d.nonland : 0.0);
+      }
+    }
+    std::printf("\ndecisions of the policy as given (%s), temperature 1:\n%s", mission_path.c_str(),
+                ReplayDecisions(rows, mission.config.triage, 1.0, product_bytes).Table().c_str());
+    std::printf("\ndecisions with the chosen thresholds and temperature:\n%s",
+                ReplayDecisions(rows, *policy, t, product_bytes).Table().c_str());
+    return 0;
+  }
+  if (eval->parsed() && !eval_config.empty()) {
+    if (!eopt.model.empty()) return Fail("--model and --config: the mission file names the model");
+    FlightEvalOptions fo;
+    fo.data = eopt.data;
+    fo.mission = eval_config;
+    fo.confidence = eopt.confidence;
+    fo.progress = progress && !json;
+    Result<FlightEvalResult> r = EvaluateFlightDecisions(fo, ProductBytes{});
+    if (!r.ok()) return Fail(r.status());
+    if (json) {
+      nlohmann::json j;
+      for (const FlightEvalRow& row : r->rows) {
+        j["frames"].push_back({{"file", row.file},
+                               {"truth", r->labels[static_cast<size_t>(row.truth)]},
+                               {"class", r->labels[static_cast<size_t>(row.scores.class_id)]},
+                               {"confidence", row.scores.confidence},
+                               {"action", ActionWord(row.decision.action)},
+                               {"reason", decision::DecisionReasonName(row.decision.reason)}});
+      }
+      j["land_lost"] = r->table.land_lost;
+      j["nonland_discarded"] = r->table.nonland_discarded;
+      j["nonland"] = r->table.nonland;
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("decisions of %s on %s (%zu frames, confidence '%s'), through the flight's code path\n%s",
+                  eval_config.c_str(), eopt.data.c_str(), r->rows.size(), eopt.confidence.c_str(),
+                  r->table.Table().c_str());
+    }
+    return 0;
+  }
   if (eval->parsed()) {
+    if (eopt.model.empty()) return Fail("evaluate needs --model or --config");
     eopt.progress = progress && !json;
     Result<EvalResult> r = Evaluate(eopt);
     if (!r.ok()) return Fail(r.status());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails when an include points against the dependency direction:
 #   core <- kernels <- inference <- fault <- app; imaging, downlink are leaves;
-#   config fills module configs; ground never includes app.
+#   config fills module configs; decision (classifier + policy) never uses fault or app;
+#   ground never includes app.
 set -u
 root=${1:-$(dirname "$0")/..}
 cd "$root" || exit 2
@@ -23,7 +24,8 @@ check inference 'imaging|downlink|config|fault|app|ground'
 check imaging   'kernels|inference|downlink|config|fault|app|ground'
 check downlink  'kernels|inference|imaging|config|fault|app|ground'
 check fault     'imaging|downlink|config|app|ground'
-check config    'app|ground'
+check config    'decision|app|ground'
+check decision  'fault|app|ground'
 check ground    'app'
 # kernels and inference may use only the standard library and FlatBuffers.
 thirdparty=$(grep -rnE '#include <(opencv|turbojpeg|yaml-cpp|spdlog|zlib|openssl|CLI|nlohmann)' kernels inference 2>/dev/null)

@@ -1,11 +1,11 @@
 // Triage decision: thresholds (inclusive), interesting classes, the
 // uncertain-frame policy, and the priority formula's exact values, clamps
 // and monotonicity.
-#include "app/decision.h"
+#include "decision/decision.h"
 
 #include <gtest/gtest.h>
 
-namespace triage::app {
+namespace triage::decision {
 namespace {
 
 using config::FrameAction;
@@ -167,5 +167,27 @@ TEST(Priority, InterestingFullFramesOutrankUninterestingThumbnails) {
   EXPECT_GT(land.thumbnail_priority, land.full_priority);  // the thumbnail goes first
 }
 
+TEST(Decide, KeepScoreTurnsADiscardIntoAThumbnailAndNothingElse) {
+  config::TriageConfig t = Policy();
+  t.classes[3].keep_at = 0.15f;  // land
+  // Cloud at 0.8 with land at 0.15: the rules discard it, the land score keeps it.
+  const Decision kept = Decide(t, Scores(1, 0.8f, 3, 0.15f), 0.0);
+  EXPECT_EQ(kept.action, FrameAction::kThumbnail);
+  EXPECT_EQ(kept.reason, DecisionReason::kKeptByScore);
+  EXPECT_TRUE(kept.queue_thumbnail);
+  EXPECT_FALSE(kept.queue_full);
+  EXPECT_STREQ(DecisionReasonName(kept.reason), "kept_by_score");
+  // Just below keep_at: discarded as before.
+  const Decision dropped = Decide(t, Scores(1, 0.8f, 3, 0.149f), 0.0);
+  EXPECT_EQ(dropped.action, FrameAction::kDiscard);
+  EXPECT_EQ(dropped.reason, DecisionReason::kBelowThresholds);
+  // A frame already kept is not changed by the keep rule.
+  const Decision full = Decide(t, Scores(3, 0.8f, 1, 0.15f), 0.0);
+  EXPECT_EQ(full.action, FrameAction::kFull);
+  // Without keep_at (never), the land score alone keeps nothing.
+  t.classes[3].keep_at = config::kNever;
+  EXPECT_EQ(Decide(t, Scores(1, 0.8f, 3, 0.15f), 0.0).action, FrameAction::kDiscard);
+}
+
 }  // namespace
-}  // namespace triage::app
+}  // namespace triage::decision

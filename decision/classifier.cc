@@ -1,11 +1,11 @@
-#include "app/classifier.h"
+#include "decision/classifier.h"
 
 #include <cstring>
 #include <new>
 
 #include "config/model_check.h"
 
-namespace triage::app {
+namespace triage::decision {
 namespace {
 
 float Dequantize(const inference::TensorView& t, size_t i) {
@@ -139,4 +139,4 @@ size_t Classifier::memory_bytes() const {
   return bytes_.size() + arena_.size() + interpreter_->op_data_bytes() + preprocessor_->memory_bytes();
 }
 
-}  // namespace triage::app
+}  // namespace triage::decision

@@ -9,6 +9,9 @@
 //   interesting class and confidence >= full_at       -> full
 //   confidence >= thumbnail_at                         -> thumbnail only
 //   otherwise                                          -> discard
+// A frame the rules would discard is kept as a thumbnail instead when any
+// class's score reaches that class's keep_at (e.g. land called cloud, with
+// a land score that out-of-fold evaluation says real land frames reach).
 // A full frame also queues its thumbnail when thumbnail_with_full is set.
 //
 //   priority = clamp(round(255 * (priority_weight[class]
@@ -19,14 +22,14 @@
 //
 // Pure functions: no allocation, no exceptions, IEEE single-precision
 // arithmetic in a fixed order, so flight and ground replay agree bit for bit.
-#ifndef TRIAGE_APP_DECISION_H_
-#define TRIAGE_APP_DECISION_H_
+#ifndef TRIAGE_DECISION_DECISION_H_
+#define TRIAGE_DECISION_DECISION_H_
 
 #include <cstdint>
 
 #include "config/mission.h"
 
-namespace triage::app {
+namespace triage::decision {
 
 // The classifier's answer for one frame.
 struct Classification {
@@ -47,6 +50,7 @@ enum class DecisionReason : uint8_t {
   kBelowThresholds,          // discarded: below both thresholds
   kUncertain,                // uncertain.action applied
   kUnknownClass,             // class id outside the policy table: discarded
+  kKeptByScore,              // would be discarded, but a class's score reached its keep_at
 };
 const char* DecisionReasonName(DecisionReason reason);
 
@@ -65,6 +69,6 @@ Decision Decide(const config::TriageConfig& policy, const Classification& c, dou
 uint8_t ComputePriority(const config::TriageConfig& policy, int class_id, float confidence, double age_s,
                         bool thumbnail, bool uncertain) noexcept;
 
-}  // namespace triage::app
+}  // namespace triage::decision
 
-#endif  // TRIAGE_APP_DECISION_H_
+#endif  // TRIAGE_DECISION_DECISION_H_

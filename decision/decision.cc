@@ -1,8 +1,8 @@
-#include "app/decision.h"
+#include "decision/decision.h"
 
 #include <cmath>
 
-namespace triage::app {
+namespace triage::decision {
 
 Classification RankScores(const float* scores, int n) {
   Classification c;
@@ -31,6 +31,7 @@ const char* DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kBelowThresholds: return "below_thresholds";
     case DecisionReason::kUncertain: return "uncertain";
     case DecisionReason::kUnknownClass: return "unknown_class";
+    case DecisionReason::kKeptByScore: return "kept_by_score";
   }
   return "?";
 }
@@ -75,6 +76,17 @@ Decision Decide(const config::TriageConfig& policy, const Classification& c, dou
     d.action = config::FrameAction::kDiscard;
     d.reason = DecisionReason::kBelowThresholds;
   }
+  if (d.action == config::FrameAction::kDiscard) {
+    const int n = c.num_classes < static_cast<int>(policy.classes.size()) ? c.num_classes
+                                                                            : static_cast<int>(policy.classes.size());
+    for (int k = 0; k < n; ++k) {
+      if (c.scores[k] >= policy.classes[static_cast<size_t>(k)].keep_at) {
+        d.action = config::FrameAction::kThumbnail;
+        d.reason = DecisionReason::kKeptByScore;
+        break;
+      }
+    }
+  }
   d.queue_full = d.action == config::FrameAction::kFull;
   d.queue_thumbnail = d.action == config::FrameAction::kThumbnail ||
                       (d.action == config::FrameAction::kFull && policy.thumbnail_with_full);
@@ -85,4 +97,4 @@ Decision Decide(const config::TriageConfig& policy, const Classification& c, dou
   return d;
 }
 
-}  // namespace triage::app
+}  // namespace triage::decision

@@ -1,4 +1,5 @@
-// Classifier: thumbnail -> model input -> inference -> class scores.
+// Classifier: thumbnail -> model input -> inference -> class scores. In
+// decision/ so that ground evaluation and replay run the flight's own code.
 //
 // Owns the model bytes (verified, hashed), the interpreter and its arena
 // (sized from arena_bytes() at Create and never grown) and the
@@ -10,14 +11,14 @@
 // Phase: Create() allocates (init, or a model swap between frames).
 // Preprocess/Infer/Read are flight-safe: no allocation, no exceptions.
 // Thread safety: one owner (the flight loop).
-#ifndef TRIAGE_APP_CLASSIFIER_H_
-#define TRIAGE_APP_CLASSIFIER_H_
+#ifndef TRIAGE_DECISION_CLASSIFIER_H_
+#define TRIAGE_DECISION_CLASSIFIER_H_
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "app/decision.h"
+#include "decision/decision.h"
 #include "config/mission.h"
 #include "core/result.h"
 #include "downlink/checksum.h"
@@ -26,7 +27,7 @@
 #include "inference/model.h"
 #include "inference/op_resolver.h"
 
-namespace triage::app {
+namespace triage::decision {
 
 // Runs the model on the bytes already in the interpreter's input tensor and
 // leaves the result in its output tensor. Implementations must not allocate
@@ -109,6 +110,6 @@ class Classifier {
   int num_classes_ = 0;
 };
 
-}  // namespace triage::app
+}  // namespace triage::decision
 
-#endif  // TRIAGE_APP_CLASSIFIER_H_
+#endif  // TRIAGE_DECISION_CLASSIFIER_H_

@@ -1,0 +1,111 @@
+#include "ground/flight_eval.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "decision/classifier.h"
+#include "ground/dataset.h"
+#include "ground/progress.h"
+#include "imaging/directory_camera.h"
+#include "imaging/frame.h"
+#include "imaging/thumbnail.h"
+
+namespace triage::ground {
+namespace fs = std::filesystem;
+
+const char* ActionWord(config::FrameAction action) {
+  switch (action) {
+    case config::FrameAction::kFull: return "full";
+    case config::FrameAction::kThumbnail: return "thumbnail";
+    case config::FrameAction::kDiscard: return "discard";
+  }
+  return "?";
+}
+
+Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o, const ProductBytes& bytes) {
+  const config::LoadedConfig loaded = config::LoadMissionFile(o.mission);
+  if (!loaded.ok()) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s",
+                         config::FormatProblem(loaded.source, loaded.problems[0]).c_str());
+  }
+  const config::MissionConfig& cfg = loaded.config;
+  Result<std::unique_ptr<decision::Classifier>> classifier =
+      decision::Classifier::Create(cfg.model, cfg.thumbnail.width, cfg.thumbnail.height);
+  if (!classifier.ok()) return classifier.status();
+  decision::Classifier& clf = **classifier;
+  Result<imaging::Thumbnailer> thumbnailer = imaging::Thumbnailer::Create(cfg.thumbnail);
+  if (!thumbnailer.ok()) return thumbnailer.status();
+  std::vector<uint8_t> thumbnail(thumbnailer->output_bytes());
+  // PNG and BMP files arrive as raw RGB frames: a JPEG sensor's pool has no
+  // raw capacity, so give one frame room for the largest accepted source.
+  imaging::FramePoolConfig pc = cfg.camera.pool;
+  pc.frame_count = 1;
+  pc.raw_max_width = std::max(pc.raw_max_width, cfg.thumbnail.max_source_width);
+  pc.raw_max_height = std::max(pc.raw_max_height, cfg.thumbnail.max_source_height);
+  Result<imaging::FramePool> pool = imaging::FramePool::Create(pc);
+  if (!pool.ok()) return pool.status();
+
+  FlightEvalResult result;
+  result.labels = clf.labels();
+  if (result.labels.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: the model has no labels", clf.path().c_str());
+  }
+  if (cfg.triage.classes.size() != result.labels.size()) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: the policy has %zu classes, the model %zu",
+                         o.mission.c_str(), cfg.triage.classes.size(), result.labels.size());
+  }
+  // Which files count: the folder's manifest (confidence filter), by file.
+  Result<std::vector<ManifestRow>> manifest = ListLabelledFolder(o.data);
+  if (!manifest.ok()) return manifest.status();
+  std::map<std::string, const ManifestRow*> by_file;
+  for (const ManifestRow& r : *manifest) by_file[r.file] = &r;
+  Progress bar("evaluate (flight path)", manifest->size(), o.progress);
+  std::vector<int> truth;
+  std::vector<decision::Decision> decisions;
+  for (size_t c = 0; c < result.labels.size(); ++c) {
+    const fs::path dir = fs::path(o.data) / result.labels[c];
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    imaging::DirectoryCameraConfig dc = cfg.camera.directory;
+    dc.directory = dir.string();
+    dc.order = imaging::ReplayOrder::kName;
+    dc.loop = false;
+    Result<imaging::DirectoryCamera> camera = imaging::DirectoryCamera::Create(dc);
+    if (!camera.ok()) continue;  // a class folder without images
+    for (size_t i = 0; i < camera->file_count(); ++i) {
+      Result<imaging::Frame*> frame = pool->Acquire();
+      if (!frame.ok()) return frame.status();
+      imaging::FrameLease lease(&*pool, *frame);
+      const std::string file = result.labels[c] + "/" + camera->file_name(i);
+      Status s = camera->Capture(**frame);
+      if (!s.ok()) return s.WithContext("%s", file.c_str());
+      const auto row = by_file.find(file);
+      if (row != by_file.end() && !o.confidence.empty() &&
+          o.confidence.find(row->second->confidence) == std::string::npos) {
+        continue;
+      }
+      TRIAGE_RETURN_IF_ERROR(thumbnailer->Run(**frame, Span<uint8_t>(thumbnail.data(), thumbnail.size())));
+      const int tw = cfg.thumbnail.width, th = cfg.thumbnail.height;
+      TRIAGE_RETURN_IF_ERROR(clf.Preprocess(thumbnail.data(), tw, th, tw * 3));
+      TRIAGE_RETURN_IF_ERROR(clf.Infer());
+      Result<decision::Classification> scores = clf.Read();
+      if (!scores.ok()) return scores.status().WithContext("%s", file.c_str());
+      FlightEvalRow r;
+      r.file = file;
+      r.truth = static_cast<int>(c);
+      r.scores = *scores;
+      r.decision = decision::Decide(cfg.triage, *scores, 0.0);
+      truth.push_back(r.truth);
+      decisions.push_back(r.decision);
+      result.rows.push_back(std::move(r));
+      bar.Advance();
+    }
+  }
+  bar.Finish();
+  if (result.rows.empty()) return Status::Error(StatusCode::kNotFound, "%s: no images matched", o.data.c_str());
+  result.table = TallyDecisions(result.labels, truth, decisions, bytes);
+  return result;
+}
+
+}  // namespace triage::ground
