@@ -3,16 +3,25 @@
 // int8 quantization, and the int8 model running on our interpreter.
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
+#include "ground/calibrate.h"
+#include "ground/cv.h"
+#include "config/mission.h"
+#include "ground/calibrate.h"
+#include "ground/cv.h"
 #include "ground/dataset.h"
+#include "ground/import.h"
+#include "ground/import.h"
 #include "ground/evaluate.h"
 #include "ground/export.h"
 #include "ground/model_runner.h"
 #include "ground/quantize.h"
 #include "ground/trainer.h"
 #include "imaging/det_math.h"
+#include "tests/support/shared_paths.h"
 
 namespace triage::ground {
 namespace fs = std::filesystem;
@@ -90,6 +99,133 @@ TEST(TrainingSmoke, DatasetTrainExportQuantizeRun) {
   ASSERT_TRUE(ev.ok()) << ev.status().message();
   EXPECT_EQ(ev->total, 10);
   EXPECT_EQ(ev->labels.size(), 5u);
+  fs::remove_all(root);
+}
+
+// Transfer learning on a tiny set: --init from the ImageNet MobileNet v1,
+// a head-only stage keeps the backbone bit for bit, and the frozen
+// BatchNorm keeps its imported statistics through an "all" stage.
+TEST(TrainingSmoke, InitFromPretrainedThenStagedFineTuning) {
+  if (!TorchAvailable()) GTEST_SKIP() << "built without libtorch (install libtorch-dev)";
+  TRIAGE_REQUIRE_SHARED();
+  const std::string init = testing::SharedPath("models/mobilenet_v1_0.25_128_quant.tflite");
+  const fs::path root = fs::temp_directory_path() / ("triage_smoke_init_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  DatasetOptions d;
+  d.out_dir = (root / "data").string();
+  d.resolution = 64;
+  d.per_class = 6;
+  d.sim_val_per_class = 2;
+  d.sim_width = 80;
+  d.sim_height = 67;
+  d.progress = false;
+  ASSERT_TRUE(BuildDataset(d).ok());
+  bool has_head = true;
+  Result<TensorArchive> imported = LoadInitialization(init, 0.25f, 5, &has_head);
+  ASSERT_TRUE(imported.ok()) << imported.status().message();
+
+  TrainOptions t;
+  t.spec.resolution = 64;
+  t.data_dir = d.out_dir;
+  t.batch_size = 8;
+  t.threads = 1;
+  t.progress = false;
+  t.init = init;
+  for (const char* stages : {"head:1:1e-3", "head:1:1e-3,all:1:1e-4"}) {
+    SCOPED_TRACE(stages);
+    Result<std::vector<TrainStage>> st = ParseStages(stages);
+    ASSERT_TRUE(st.ok());
+    t.stages = *st;
+    t.out_dir = (root / (std::string("ckpt_") + std::to_string(st->size()))).string();
+    Result<TrainResult> tr = Train(t);
+    ASSERT_TRUE(tr.ok()) << tr.status().message();
+    Result<TensorArchive> ckpt = TensorArchive::Load(tr->last_checkpoint);
+    ASSERT_TRUE(ckpt.ok());
+    EXPECT_EQ(ckpt->GetString("bn_frozen"), "1");
+    EXPECT_EQ(ckpt->GetString("train.init"), init);
+    EXPECT_EQ(ckpt->GetString("train.stages"), StagesText(*st));
+    const std::vector<float>& w0 = ckpt->tensors().at("conv0.weight").values;
+    const std::vector<float>& i0 = imported->tensors().at("conv0.weight").values;
+    if (st->size() == 1) {
+      EXPECT_EQ(w0, i0) << "a head-only stage changed the backbone";
+    } else {
+      EXPECT_NE(w0, i0) << "the all stage did not train the backbone";
+    }
+    EXPECT_EQ(ckpt->tensors().at("pw13.bn.running_mean").values,
+              imported->tensors().at("pw13.bn.running_mean").values);
+    EXPECT_EQ(ckpt->tensors().at("pw13.bn.running_var").values,
+              imported->tensors().at("pw13.bn.running_var").values);
+  }
+  // A model of another width is refused before any data is read.
+  t.spec.alpha = 0.5f;
+  Result<TrainResult> wrong = Train(t);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(std::string(wrong.status().message()).find("--alpha is 0.5"), std::string::npos)
+      << wrong.status().message();
+  fs::remove_all(root);
+}
+
+// Cross-validation end to end on the real pool (tiny training): every real
+// image is predicted exactly once, out of fold, a group never straddles
+// folds, the predictions round-trip through oof.csv, and the thresholds
+// chosen from them discard no out-of-fold land frame.
+TEST(TrainingSmoke, CrossValidationOutOfFoldAndZeroLossThresholds) {
+  if (!TorchAvailable()) GTEST_SKIP() << "built without libtorch (install libtorch-dev)";
+  TRIAGE_REQUIRE_SHARED();
+  const fs::path root = fs::temp_directory_path() / ("triage_smoke_cv_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  CvOptions o;
+  o.data.real_dirs = {testing::SharedPath("datasets/real"), testing::SharedPath("datasets/extra")};
+  o.data.resolution = 32;
+  o.data.per_class = 8;
+  o.data.cloud_composite_share = 0.5;
+  o.train.spec.resolution = 32;
+  o.train.init = testing::SharedPath("models/mobilenet_v1_0.25_128_quant.tflite");
+  o.train.stages = {{"head", 1, 1e-3f}};
+  o.train.batch_size = 8;
+  o.train.threads = 1;
+  o.folds = 2;
+  o.work_dir = root.string();
+  o.calibration_samples = 8;
+  o.progress = false;
+  Result<std::vector<OofRow>> rows = CrossValidate(o);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  size_t real_images = 0;
+  for (const std::string& dir : o.data.real_dirs) {
+    Result<std::vector<ManifestRow>> m = ListLabelledFolder(dir);
+    ASSERT_TRUE(m.ok());
+    real_images += m->size();
+  }
+  ASSERT_EQ(rows->size(), real_images);
+  std::map<std::string, int> file_seen, group_fold;
+  for (const OofRow& r : *rows) {
+    EXPECT_EQ(++file_seen[r.row.file], 1) << r.row.file;
+    const auto [it, inserted] = group_fold.emplace(r.row.group, r.fold);
+    EXPECT_EQ(it->second, r.fold) << "group " << r.row.group << " in two folds";
+    double sum = 0;
+    for (float p : r.p_float) sum += p;
+    EXPECT_NEAR(sum, 1.0, 1e-4);
+  }
+  Result<std::vector<OofRow>> again = ReadOof((root / "oof.csv").string());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(again->size(), rows->size());
+  EXPECT_EQ((*again)[7].p_int8, (*rows)[7].p_int8);
+  EXPECT_EQ((*again)[7].row.group, (*rows)[7].row.group);
+
+  const config::LoadedConfig mission = config::LoadEmbeddedMission();
+  ASSERT_TRUE(mission.ok());
+  const std::vector<OofRow> hm = FilterConfidence(*rows, "hm");
+  const double temperature = FitTemperature(*rows);
+  EXPECT_GT(temperature, 0.125);
+  EXPECT_LT(temperature, 8.0);
+  EXPECT_LE(NegativeLogLikelihood(*rows, temperature, false), NegativeLogLikelihood(*rows, 1.0, false) + 1e-9);
+  Result<ThresholdChoice> choice = ChooseThresholds(hm, mission.config.triage, temperature, 0.02);
+  ASSERT_TRUE(choice.ok()) << choice.status().message();
+  Result<config::TriageConfig> policy = ApplyChoice(mission.config.triage, *choice);
+  ASSERT_TRUE(policy.ok());
+  const DecisionTable table = ReplayDecisions(hm, *policy, temperature, ProductBytes{});
+  EXPECT_EQ(table.land_lost, 0);
+  EXPECT_LE(table.nonland_full, static_cast<int>(0.02 * table.nonland));
   fs::remove_all(root);
 }
 
