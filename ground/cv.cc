@@ -217,6 +217,10 @@ Result<std::vector<OofRow>> ReadOof(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(StatusCode::kNotFound, "%s: cannot open", path.c_str());
   const std::string text((std::istreambuf_iterator<char>(in)), {});
+  return ParseOof(text, path);
+}
+
+Result<std::vector<OofRow>> ParseOof(const std::string& text, const std::string& path) {
   Result<std::vector<std::vector<std::string>>> records = ParseCsvRecords(text, path);
   if (!records.ok()) return records.status();
   const size_t k = TriageLabels().size();

@@ -46,6 +46,8 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& options);
 
 Status WriteOof(const std::string& path, const std::vector<OofRow>& rows);
 Result<std::vector<OofRow>> ReadOof(const std::string& path);
+// Parses oof.csv text; errors name `what` and the record.
+Result<std::vector<OofRow>> ParseOof(const std::string& text, const std::string& what);
 
 // Rows whose confidence is one of `levels` ("hm"; "" = all).
 std::vector<OofRow> FilterConfidence(const std::vector<OofRow>& rows, const std::string& levels);

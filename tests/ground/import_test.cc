@@ -155,5 +155,39 @@ TEST(ImportOwnCheckpoint, KeepsTheHeadWhenTheClassesMatchAndDropsItOtherwise) {
   EXPECT_FALSE(wrong.ok());
 }
 
+// Layout round trip without ../shared: our own float export of a random
+// MobileNet v1, imported back, folds to the same weights (conv [o][y][x][i]
+// and depthwise [0][y][x][c] mapped back to the checkpoint's layouts).
+TEST(ImportOwnExport, FloatExportImportsBackToTheSameFoldedWeights) {
+  MobileNetSpec spec;
+  spec.alpha = 8.f / 1024.f;  // 8 channels everywhere: small and exact
+  spec.resolution = 32;
+  spec.num_classes = 5;
+  const TensorArchive source = RandomCheckpoint(spec, 11);
+  Result<FoldedNet> folded = FoldCheckpoint(source);
+  ASSERT_TRUE(folded.ok()) << folded.status().message();
+  const std::vector<uint8_t> bytes = BuildFloatTflite(*folded, InfoFromArchive(source));
+  Result<ImportedModel> m = ImportMobileNetV1(bytes, "own export", /*keep_head=*/true);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->source_classes, 5);
+  EXPECT_EQ(m->spec.resolution, 32);
+  Result<FoldedNet> again = FoldCheckpoint(m->checkpoint);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(again->layers.size(), folded->layers.size());
+  for (size_t l = 0; l < folded->layers.size(); ++l) {
+    SCOPED_TRACE(folded->layers[l].spec.name);
+    ASSERT_EQ(again->layers[l].weights.size(), folded->layers[l].weights.size());
+    for (size_t i = 0; i < folded->layers[l].weights.size(); ++i) {
+      ASSERT_NEAR(again->layers[l].weights[i], folded->layers[l].weights[i],
+                  1e-6 * (1 + std::fabs(folded->layers[l].weights[i])));
+    }
+    for (size_t i = 0; i < folded->layers[l].bias.size(); ++i) {
+      ASSERT_NEAR(again->layers[l].bias[i], folded->layers[l].bias[i], 1e-6 * (1 + std::fabs(folded->layers[l].bias[i])));
+    }
+  }
+  EXPECT_EQ(again->head.weights, folded->head.weights);
+  EXPECT_EQ(again->head.bias, folded->head.bias);
+}
+
 }  // namespace
 }  // namespace triage::ground
