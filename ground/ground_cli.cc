@@ -248,9 +248,15 @@ int RunGroundCli(int argc, char** argv) try {
     }
     Result<TrainResult> r = Train(topt);
     if (!r.ok()) return Fail(r.status());
-    std::printf("trained %d epochs in %.0f s; best epoch %d, validation accuracy (real, h/m) %.2f%%\n"
-                "best checkpoint: %s\n",
-                r->epochs_run, r->seconds, r->best_epoch, 100 * r->best_val_accuracy, r->best_checkpoint.c_str());
+    if (r->best_val_accuracy > 0) {
+      std::printf("trained %d epochs in %.0f s; best epoch %d, validation accuracy (real, h/m) %.2f%%\n"
+                  "best checkpoint: %s\n",
+                  r->epochs_run, r->seconds, r->best_epoch, 100 * r->best_val_accuracy, r->best_checkpoint.c_str());
+    } else {
+      std::printf("trained %d epochs in %.0f s (no validation split: the last epoch is the checkpoint)\n"
+                  "last checkpoint: %s\n",
+                  r->epochs_run, r->seconds, r->last_checkpoint.c_str());
+    }
     return 0;
   }
   if (exp->parsed()) {

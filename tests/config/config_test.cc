@@ -79,9 +79,9 @@ TEST_F(MissionConfigTest, ShippedDefaultParsesWithItsDocumentedValues) {
   ASSERT_EQ(m.triage.classes.size(), 5u);  // without a model: the default classes
   EXPECT_EQ(m.triage.classes[3].name, "land");
   EXPECT_TRUE(m.triage.classes[3].interesting);
-  EXPECT_FLOAT_EQ(m.triage.classes[3].full_at, 0.625f);
+  EXPECT_FLOAT_EQ(m.triage.classes[3].full_at, 0.6953f);
   EXPECT_FLOAT_EQ(m.triage.classes[3].thumbnail_at, 0.0f);
-  EXPECT_FLOAT_EQ(m.triage.classes[3].keep_at, 0.0039f);
+  EXPECT_FLOAT_EQ(m.triage.classes[3].keep_at, 0.0117f);
   EXPECT_EQ(m.triage.classes[1].keep_at, kNever);
   EXPECT_EQ(m.thumbnail.decode_buffer_bytes, 978u * 820u * 3u);
   EXPECT_EQ(m.triage.classes[3].full_codec.quality, 85);
