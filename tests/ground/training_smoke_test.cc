@@ -27,10 +27,8 @@ namespace triage::ground {
 namespace fs = std::filesystem;
 namespace {
 
-TEST(TrainingSmoke, DatasetTrainExportQuantizeRun) {
-  if (!TorchAvailable()) GTEST_SKIP() << "built without libtorch (install libtorch-dev)";
-  const fs::path root = fs::temp_directory_path() / ("triage_smoke_" + std::to_string(::getpid()));
-  fs::remove_all(root);
+// A tiny simulated dataset at 64 px (6 samples and 2 validation frames per class).
+DatasetOptions TinySimulatedDataset(const fs::path& root) {
   DatasetOptions d;
   d.out_dir = (root / "data").string();
   d.resolution = 64;
@@ -39,6 +37,14 @@ TEST(TrainingSmoke, DatasetTrainExportQuantizeRun) {
   d.sim_width = 80;
   d.sim_height = 67;
   d.progress = false;
+  return d;
+}
+
+TEST(TrainingSmoke, DatasetTrainExportQuantizeRun) {
+  if (!TorchAvailable()) GTEST_SKIP() << "built without libtorch (install libtorch-dev)";
+  const fs::path root = fs::temp_directory_path() / ("triage_smoke_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const DatasetOptions d = TinySimulatedDataset(root);
   // No real images: copy the simulated validation frames in as "val".
   Result<DatasetReport> report = BuildDataset(d);
   ASSERT_TRUE(report.ok()) << report.status().message();
@@ -111,14 +117,7 @@ TEST(TrainingSmoke, InitFromPretrainedThenStagedFineTuning) {
   const std::string init = testing::SharedPath("models/mobilenet_v1_0.25_128_quant.tflite");
   const fs::path root = fs::temp_directory_path() / ("triage_smoke_init_" + std::to_string(::getpid()));
   fs::remove_all(root);
-  DatasetOptions d;
-  d.out_dir = (root / "data").string();
-  d.resolution = 64;
-  d.per_class = 6;
-  d.sim_val_per_class = 2;
-  d.sim_width = 80;
-  d.sim_height = 67;
-  d.progress = false;
+  const DatasetOptions d = TinySimulatedDataset(root);
   ASSERT_TRUE(BuildDataset(d).ok());
   bool has_head = true;
   Result<TensorArchive> imported = LoadInitialization(init, 0.25f, 5, &has_head);
