@@ -202,6 +202,19 @@ TEST_F(MissionConfigTest, OutOfRangeValuesAreReportedWithTheRange) {
   }
 }
 
+TEST_F(MissionConfigTest, KeepThresholdIsParsedPerClassAndRangeChecked) {
+  const LoadedConfig ok =
+      Parse("triage:\n  interesting: [land]\n  classes:\n    land: {full: 0.7, thumbnail: 0.0, keep: 0.02}\n", false);
+  ASSERT_TRUE(ok.ok()) << All(ok);
+  EXPECT_FLOAT_EQ(ok.config.triage.classes[3].keep_at, 0.02f);
+  EXPECT_EQ(ok.config.triage.classes[1].keep_at, kNever);  // unlisted in the map: never
+  const LoadedConfig bad = Parse("triage:\n  classes:\n    land: {keep: 1.5}\n", false);
+  const ConfigProblem* p = Find(bad, "triage.classes.land.keep");
+  ASSERT_NE(p, nullptr) << All(bad);
+  EXPECT_EQ(p->line, 3);
+  EXPECT_NE(p->message.find("1.5 is outside [0, 1]"), std::string::npos) << p->message;
+}
+
 TEST_F(MissionConfigTest, EnumValuesListWhatIsAccepted) {
   const LoadedConfig c = Parse("downlink:\n  thumbnail: {codec: original}\n", false);
   const ConfigProblem* p = Find(c, "downlink.thumbnail.codec");
