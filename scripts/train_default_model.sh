@@ -21,11 +21,11 @@ tg=$build/ground/triage-ground
 mkdir -p "$work"
 start=$(date +%s)
 [ -d "$work/data/train" ] || "$tg" dataset --real "$shared/datasets/real" --real "$shared/datasets/extra" \
-  --out "$work/data" --val-fraction 0 --sim-val 0 --per-class "${PER_CLASS:-800}" --real-share 0.85 \
+  --out "$work/data" --val-fraction 0 --sim-val 0 --per-class "${PER_CLASS:-800}" --real-share "${REAL_SHARE:-1.0}" \
   --resolution "${RESOLUTION:-128}" \
   --cloud-composite 0.4 --seed "$seed"
-"$tg" train --data "$work/data" --out "$work/ckpt" --alpha "${ALPHA:-0.5}" --resolution "${RESOLUTION:-128}" \
-  --init "$shared/models/${INIT:-mobilenet_v1_0.5_160_quant.tflite}" --stages "$stages" --seed "$seed" \
+"$tg" train --data "$work/data" --out "$work/ckpt" --alpha "${ALPHA:-0.25}" --resolution "${RESOLUTION:-128}" \
+  --init "$shared/models/${INIT:-mobilenet_v1_0.25_128_quant.tflite}" --stages "$stages" --seed "$seed" \
   --threads "${THREADS:-1}"
 echo "dataset + training wall time: $(( $(date +%s) - start )) s"
 temperature=${TEMPERATURE:-1}

@@ -79,7 +79,7 @@ TEST_F(MissionConfigTest, ShippedDefaultParsesWithItsDocumentedValues) {
   ASSERT_EQ(m.triage.classes.size(), 5u);  // without a model: the default classes
   EXPECT_EQ(m.triage.classes[3].name, "land");
   EXPECT_TRUE(m.triage.classes[3].interesting);
-  EXPECT_FLOAT_EQ(m.triage.classes[3].full_at, 0.6953f);
+  EXPECT_FLOAT_EQ(m.triage.classes[3].full_at, 0.8945f);
   EXPECT_FLOAT_EQ(m.triage.classes[3].thumbnail_at, 0.0f);
   EXPECT_FLOAT_EQ(m.triage.classes[3].keep_at, 0.0117f);
   EXPECT_EQ(m.triage.classes[1].keep_at, kNever);
