@@ -187,12 +187,7 @@ Status WriteOof(const std::string& path, const std::vector<OofRow>& rows) {
         return Status::Error(StatusCode::kInvalidArgument, "%s: %s has %zu/%zu scores, expected %zu", path.c_str(),
                              r.row.file.c_str(), r.p_float.size(), r.p_int8.size(), k);
       }
-      auto q = [](const std::string& s) {
-        if (s.find_first_of(",\"\n") == std::string::npos) return s;
-        std::string o = "\"";
-        for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return o + "\"";
-      };
+      const auto q = CsvField;
       out << q(r.row.file) << ',' << q(r.row.root) << ',' << q(r.row.cls) << ',' << q(r.row.group) << ','
           << q(r.row.confidence) << ',' << q(r.row.origin) << ',' << q(r.row.scene) << ',' << r.fold << ',' << r.truth;
       for (float v : r.p_float) {

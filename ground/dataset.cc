@@ -85,16 +85,6 @@ bool ParseCsv(const std::string& text, std::vector<std::vector<std::string>>* re
   return true;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 Result<std::string> ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error(StatusCode::kNotFound, "%s: cannot open", path.c_str());
@@ -142,6 +132,16 @@ Status EnsureDir(const fs::path& p) {
 }
 
 }  // namespace
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
 
 Result<std::vector<std::vector<std::string>>> ParseCsvRecords(const std::string& text, const std::string& what) {
   std::vector<std::vector<std::string>> records;

@@ -44,6 +44,8 @@ std::string SourceKind(const ManifestRow& row);
 // group, confidence, origin and source_repo/source are optional. Errors name
 // the line.
 Result<std::vector<ManifestRow>> ParseManifest(const std::string& text, const std::string& what);
+// One CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+std::string CsvField(const std::string& s);
 // The CSV records of a text (RFC 4180), header included; errors name the line.
 Result<std::vector<std::vector<std::string>>> ParseCsvRecords(const std::string& text, const std::string& what);
 Result<std::vector<ManifestRow>> ReadManifest(const std::string& path);

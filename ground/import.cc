@@ -89,17 +89,11 @@ bool LooksLikeTflite(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 8 && std::memcmp(bytes.data() + 4, "TFL3", 4) == 0;
 }
 
+// The project's model-file reader (size-capped, 16-byte aligned), as bytes.
 Result<std::vector<uint8_t>> ReadBytes(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::Error(StatusCode::kNotFound, "%s: cannot open", path.c_str());
-  std::vector<uint8_t> bytes;
-  uint8_t buf[65536];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.insert(bytes.end(), buf, buf + got);
-  const bool err = std::ferror(f) != 0;
-  std::fclose(f);
-  if (err) return Status::Error(StatusCode::kIoError, "%s: read error", path.c_str());
-  return bytes;
+  Result<inference::AlignedBuffer> file = inference::ReadFileAligned(path);
+  if (!file.ok()) return file.status();
+  return std::vector<uint8_t>(file->data(), file->data() + file->size());
 }
 
 }  // namespace
