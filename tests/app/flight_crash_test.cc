@@ -235,6 +235,16 @@ TEST(FlightCrash, KillNineUnderTheSupervisorRestartsTheFlightAndLosesNoAcceptedP
   const std::string &dir = m.dir, &cfg = m.cfg, &out = m.out;
   const downlink::Config& d = m.downlink;
 
+  // As above, kill delays scale with one uninterrupted orbit of this very
+  // configuration (fault layer on) on this machine and build: over all
+  // rounds about 0.6 of an orbit elapses, so most kills land mid-run.
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult calibration = RunBinary(kBinary, {"--config", cfg, "--out", dir + "/calibration", "--quiet",
+                                                    "--until-pass", "1"}, dir + "/calibration_run", 300);
+  ASSERT_EQ(calibration.code, 0) << calibration.err;
+  const int orbit_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - t0).count());
+
   // Generous heartbeat limits: only the kills end a child here. A child that
   // exits 0 (orbit done) ends supervision.
   const Child sup = Spawn(kSupervisorBinary,
@@ -245,7 +255,7 @@ TEST(FlightCrash, KillNineUnderTheSupervisorRestartsTheFlightAndLosesNoAcceptedP
                           dir + "/supervisor");
   Reaper reaper{sup.pid};
   std::mt19937 rng(20240601);
-  std::uniform_int_distribution<int> delay_ms(20, 300);
+  std::uniform_int_distribution<int> delay_ms(std::max(2, orbit_ms / 40), std::max(4, orbit_ms / 10));
   std::set<pid_t> killed;
   bool finished = false;
   for (int round = 0; round < kSupervisedKills && !finished; ++round) {
