@@ -46,7 +46,6 @@
 #include "app/fault_hooks.h"
 #include "app/flight_log.h"
 #include "app/flight_stages.h"
-#include "app/product_encoder.h"
 #include "app/telemetry.h"
 #include "config/mission.h"
 #include "core/clock.h"

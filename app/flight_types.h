@@ -1,11 +1,12 @@
 // The flight loop's names for the decision path, which lives in decision/
-// (the classifier and the policy) so that ground evaluation and replay run
+// (the classifier, the policy and product encoding) so that ground evaluation and replay run
 // the very same code.
 #ifndef TRIAGE_APP_FLIGHT_TYPES_H_
 #define TRIAGE_APP_FLIGHT_TYPES_H_
 
 #include "decision/classifier.h"
 #include "decision/decision.h"
+#include "decision/product_encoder.h"
 
 namespace triage::app {
 
@@ -18,6 +19,9 @@ using decision::DecisionReason;
 using decision::DecisionReasonName;
 using decision::DirectInferenceRunner;
 using decision::InferenceRunner;
+using decision::LimitsFor;
+using decision::ProductEncoder;
+using decision::ProductEncoderLimits;
 using decision::RankScores;
 
 }  // namespace triage::app

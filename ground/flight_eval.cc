@@ -5,6 +5,7 @@
 #include <map>
 
 #include "decision/classifier.h"
+#include "decision/product_encoder.h"
 #include "ground/dataset.h"
 #include "ground/progress.h"
 #include "imaging/directory_camera.h"
@@ -23,7 +24,7 @@ const char* ActionWord(config::FrameAction action) {
   return "?";
 }
 
-Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o, const ProductBytes& bytes) {
+Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o) {
   const config::LoadedConfig loaded = config::LoadMissionFile(o.mission);
   if (!loaded.ok()) {
     return Status::Error(StatusCode::kInvalidArgument, "%s",
@@ -45,6 +46,12 @@ Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o, con
   pc.raw_max_height = std::max(pc.raw_max_height, cfg.thumbnail.max_source_height);
   Result<imaging::FramePool> pool = imaging::FramePool::Create(pc);
   if (!pool.ok()) return pool.status();
+  // The flight's product encoder, sized for this pool's frames.
+  config::MissionConfig for_products = cfg;
+  for_products.camera.pool = pc;
+  Result<std::unique_ptr<decision::ProductEncoder>> encoder =
+      decision::ProductEncoder::Create(decision::LimitsFor(for_products));
+  if (!encoder.ok()) return encoder.status();
 
   FlightEvalResult result;
   result.labels = clf.labels();
@@ -61,8 +68,10 @@ Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o, con
   std::map<std::string, const ManifestRow*> by_file;
   for (const ManifestRow& r : *manifest) by_file[r.file] = &r;
   Progress bar("evaluate (flight path)", manifest->size(), o.progress);
-  std::vector<int> truth;
-  std::vector<decision::Decision> decisions;
+  int land = -1;
+  for (size_t c = 0; c < result.labels.size(); ++c) land = result.labels[c] == "land" ? static_cast<int>(c) : land;
+  const config::ClassPolicy& land_policy = cfg.triage.classes[land >= 0 ? static_cast<size_t>(land) : 0];
+  std::vector<DecidedFrame> decided;
   for (size_t c = 0; c < result.labels.size(); ++c) {
     const fs::path dir = fs::path(o.data) / result.labels[c];
     std::error_code ec;
@@ -96,15 +105,38 @@ Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o, con
       r.truth = static_cast<int>(c);
       r.scores = *scores;
       r.decision = decision::Decide(cfg.triage, *scores, 0.0);
-      truth.push_back(r.truth);
-      decisions.push_back(r.decision);
+      // The products, encoded as the flight loop encodes them (the class's
+      // codecs), and the frame whole as the baseline.
+      const config::ClassPolicy& policy = cfg.triage.classes[static_cast<size_t>(scores->class_id)];
+      if (r.decision.queue_full) {
+        Result<Span<const uint8_t>> full = (*encoder)->EncodeFull(**frame, policy.full_codec);
+        if (!full.ok()) return full.status().WithContext("%s: full product", file.c_str());
+        r.queued_bytes += full->size();
+      }
+      if (r.decision.queue_thumbnail) {
+        Result<Span<const uint8_t>> thumb = (*encoder)->EncodeThumbnail(
+            Span<const uint8_t>(thumbnail.data(), thumbnail.size()), tw, th, policy.thumbnail_codec);
+        if (!thumb.ok()) return thumb.status().WithContext("%s: thumbnail product", file.c_str());
+        r.queued_bytes += thumb->size();
+      }
+      Result<Span<const uint8_t>> whole = (*encoder)->EncodeFull(**frame, land_policy.full_codec);
+      if (!whole.ok()) return whole.status().WithContext("%s: whole frame", file.c_str());
+      r.whole_bytes = whole->size();
+      DecidedFrame f;
+      f.truth = r.truth;
+      f.decision = r.decision;
+      f.queued_bytes = static_cast<double>(r.queued_bytes);
+      f.whole_bytes = static_cast<double>(r.whole_bytes);
+      decided.push_back(f);
       result.rows.push_back(std::move(r));
       bar.Advance();
     }
   }
   bar.Finish();
   if (result.rows.empty()) return Status::Error(StatusCode::kNotFound, "%s: no images matched", o.data.c_str());
-  result.table = TallyDecisions(result.labels, truth, decisions, bytes);
+  result.table = TallyDecisions(result.labels, decided,
+                                "measured: each kept product encoded with the mission's codecs, as on board; a "
+                                "frame sent whole = full resolution with land's codec");
   return result;
 }
 

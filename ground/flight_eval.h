@@ -3,7 +3,9 @@
 // code path, component by component: imaging::DirectoryCamera (frames as the
 // flight reads them), imaging::Thumbnailer (the mission's thumbnail),
 // decision::Classifier (preprocess, infer, dequantize, rank) and
-// decision::Decide (the mission's policy). So the decision of every frame is
+// decision::Decide (the mission's policy), and decision::ProductEncoder (the
+// products it keeps, encoded as the flight encodes them, so the bytes are
+// measured, not estimated). So the decision of every frame is
 // the one triage-flight would make on the same file with the same config
 // (tests/app/flight_ground_agreement_test.cc checks that frame by frame).
 // Ground-side code: allocates freely.
@@ -32,6 +34,8 @@ struct FlightEvalRow {
   int truth = -1;           // index in the model's labels
   decision::Classification scores;
   decision::Decision decision;
+  size_t queued_bytes = 0;  // the products the decision queues, as encoded on board
+  size_t whole_bytes = 0;   // the frame at full resolution with land's codec (the send-everything baseline)
 };
 
 struct FlightEvalResult {
@@ -40,7 +44,7 @@ struct FlightEvalResult {
   DecisionTable table;
 };
 
-Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& options, const ProductBytes& bytes);
+Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& options);
 
 // "full", "thumbnail" or "discard".
 const char* ActionWord(config::FrameAction action);

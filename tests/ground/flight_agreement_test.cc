@@ -67,12 +67,18 @@ TEST(FlightGroundAgreement, EvaluatorDecisionsEqualTheFlightLoopsFrameByFrame) {
       testing::Spawn(TRIAGE_FLIGHT_BINARY, {"--config", mission, "--out", out}, dir / "flight");
   ASSERT_EQ(testing::Wait(child, 600), 0) << "see " << child.err_path;
   std::map<std::string, std::pair<std::string, int>> flight;  // file -> (decision, class id)
+  std::map<std::string, uint64_t> flight_bytes;                // file -> bytes of its queued products
   std::ifstream telemetry(out + "/telemetry.jsonl");
   for (std::string line; std::getline(telemetry, line);) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object() || !j.contains("source") || !j.contains("decision")) continue;
     flight[j["source"].get<std::string>()] = {j["decision"].get<std::string>(),
                                                j.contains("class_id") ? j["class_id"].get<int>() : -1};
+    uint64_t bytes = 0;
+    if (j.contains("products")) {
+      for (const auto& p : j["products"]) bytes += p["bytes"].get<uint64_t>();
+    }
+    flight_bytes[j["source"].get<std::string>()] = bytes;
   }
   ASSERT_EQ(flight.size(), copied);
 
@@ -82,7 +88,7 @@ TEST(FlightGroundAgreement, EvaluatorDecisionsEqualTheFlightLoopsFrameByFrame) {
   o.mission = mission;
   o.confidence = "";
   o.progress = false;
-  Result<FlightEvalResult> ground = EvaluateFlightDecisions(o, ProductBytes{});
+  Result<FlightEvalResult> ground = EvaluateFlightDecisions(o);
   ASSERT_TRUE(ground.ok()) << ground.status().message();
   ASSERT_EQ(ground->rows.size(), copied);
   std::map<std::string, int> actions;
@@ -92,6 +98,9 @@ TEST(FlightGroundAgreement, EvaluatorDecisionsEqualTheFlightLoopsFrameByFrame) {
     ASSERT_NE(f, flight.end()) << name;
     EXPECT_EQ(f->second.first, ActionWord(row.decision.action)) << name;
     EXPECT_EQ(f->second.second, row.scores.class_id) << name;
+    // The evaluator's bytes are the flight's: the same encoder, the same codecs.
+    EXPECT_EQ(flight_bytes[name], row.queued_bytes) << name;
+    EXPECT_GT(row.whole_bytes, 0u) << name;
     ++actions[ActionWord(row.decision.action)];
   }
   // Not a vacuous agreement: the policy used more than one action.

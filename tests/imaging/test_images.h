@@ -49,6 +49,22 @@ inline int MaxAbsDiff(const uint8_t* a, const uint8_t* b, size_t n) {
   return m;
 }
 
+// Gradient in red, noise in green, 8x8 blocks in blue: every codec's hard case.
+inline std::vector<uint8_t> PatternRgb(int w, int h, uint32_t seed) {
+  std::vector<uint8_t> v(static_cast<size_t>(w) * h * 3);
+  uint32_t s = seed;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      s = s * 1664525u + 1013904223u;
+      uint8_t* p = &v[(static_cast<size_t>(y) * w + x) * 3];
+      p[0] = static_cast<uint8_t>(x * 7 + y);         // gradient
+      p[1] = static_cast<uint8_t>(s >> 24);           // noise
+      p[2] = static_cast<uint8_t>((x / 8 + y / 8) % 2 ? 250 : 5);  // blocks
+    }
+  }
+  return v;
+}
+
 }  // namespace triage::imaging::testing
 
 #endif  // TRIAGE_TESTS_IMAGING_TEST_IMAGES_H_

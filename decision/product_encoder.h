@@ -13,19 +13,21 @@
 // resident. Encode* allocate nothing through operator new (libjpeg-turbo
 // mallocs and frees its pools per call; see docs/FLIGHT.md).
 //
+// Shared by the flight loop (app/) and ground evaluation (ground/), so that
+// the bytes the ground counts are the bytes the flight would queue.
 // Views returned are valid until the next Encode* call. One owner; never throws.
-#ifndef TRIAGE_APP_PRODUCT_ENCODER_H_
-#define TRIAGE_APP_PRODUCT_ENCODER_H_
+#ifndef TRIAGE_DECISION_PRODUCT_ENCODER_H_
+#define TRIAGE_DECISION_PRODUCT_ENCODER_H_
 
 #include <memory>
 
-#include "app/png_encoder.h"
+#include "imaging/png_encoder.h"
 #include "config/mission.h"
 #include "core/result.h"
 #include "imaging/frame.h"
 #include "imaging/jpeg_codec.h"
 
-namespace triage::app {
+namespace triage::decision {
 
 struct ProductEncoderLimits {
   int full_max_width = 2448;
@@ -66,9 +68,9 @@ class ProductEncoder {
   imaging::JpegDecoder decoder_;
   std::unique_ptr<uint8_t[]> full_rgb_;  // full_max_width x full_max_height x 3 (when need_full_decode)
   size_t full_rgb_bytes_ = 0;
-  std::unique_ptr<PngEncoder> png_;
+  std::unique_ptr<imaging::PngEncoder> png_;
 };
 
-}  // namespace triage::app
+}  // namespace triage::decision
 
-#endif  // TRIAGE_APP_PRODUCT_ENCODER_H_
+#endif  // TRIAGE_DECISION_PRODUCT_ENCODER_H_

@@ -1,6 +1,6 @@
 // PngEncoder: lossless RGB -> PNG with zlib, into fixed buffers.
 //
-// The only file in app/ that sees zlib. PNG is written directly (signature,
+// The only file in the project that calls zlib directly (libpng, for decoding, uses it too). PNG is written directly (signature,
 // IHDR, one IDAT, IEND); every row uses the Sub filter. The deflate stream
 // (window 32 KiB, memLevel 8, ~270 KB of zlib state) and the output buffer
 // (the PNG bound for the maximum size) are allocated once at Create;
@@ -10,8 +10,8 @@
 //
 // Thread safety: one encoder per thread. Failure modes: image larger than the
 // maximum (kInvalidArgument), zlib error (kInternal). Never throws.
-#ifndef TRIAGE_APP_PNG_ENCODER_H_
-#define TRIAGE_APP_PNG_ENCODER_H_
+#ifndef TRIAGE_IMAGING_PNG_ENCODER_H_
+#define TRIAGE_IMAGING_PNG_ENCODER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +20,7 @@
 #include "core/result.h"
 #include "core/span.h"
 
-namespace triage::app {
+namespace triage::imaging {
 
 class PngEncoder {
  public:
@@ -45,6 +45,6 @@ class PngEncoder {
   int max_width_ = 0, max_height_ = 0;
 };
 
-}  // namespace triage::app
+}  // namespace triage::imaging
 
-#endif  // TRIAGE_APP_PNG_ENCODER_H_
+#endif  // TRIAGE_IMAGING_PNG_ENCODER_H_

@@ -1,11 +1,11 @@
-#include "app/png_encoder.h"
+#include "imaging/png_encoder.h"
 
 #include <zlib.h>
 
 #include <cstring>
 #include <new>
 
-namespace triage::app {
+namespace triage::imaging {
 namespace {
 
 constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -130,4 +130,4 @@ Result<Span<const uint8_t>> PngEncoder::Encode(const uint8_t* rgb, int width, in
   return Span<const uint8_t>(out, static_cast<size_t>(iend + 12 - out));
 }
 
-}  // namespace triage::app
+}  // namespace triage::imaging

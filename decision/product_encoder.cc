@@ -1,9 +1,9 @@
-#include "app/product_encoder.h"
+#include "decision/product_encoder.h"
 
 #include <algorithm>
 #include <new>
 
-namespace triage::app {
+namespace triage::decision {
 
 ProductEncoderLimits LimitsFor(const config::MissionConfig& m) {
   ProductEncoderLimits l;
@@ -53,7 +53,7 @@ Result<std::unique_ptr<ProductEncoder>> ProductEncoder::Create(const ProductEnco
     const int w = limits.need_png_full ? std::max(limits.full_max_width, limits.thumbnail_width) : limits.thumbnail_width;
     const int h =
         limits.need_png_full ? std::max(limits.full_max_height, limits.thumbnail_height) : limits.thumbnail_height;
-    Result<std::unique_ptr<PngEncoder>> png = PngEncoder::Create(w, h, limits.png_level);
+    Result<std::unique_ptr<imaging::PngEncoder>> png = imaging::PngEncoder::Create(w, h, limits.png_level);
     if (!png.ok()) return png.status().WithContext("product encoder");
     e->png_ = std::move(png.value());
   }
@@ -118,4 +118,4 @@ Result<Span<const uint8_t>> ProductEncoder::EncodeThumbnail(Span<const uint8_t> 
   return Jpeg(rgb.data(), width, height, width * 3, spec.quality);
 }
 
-}  // namespace triage::app
+}  // namespace triage::decision

@@ -1,98 +1,25 @@
-// Product compression: PNG is lossless and decodes with a standard reader
-// (libpng via imaging::DecodeImage), deterministic, bounded, and allocation
-// free; the product encoder passes original JPEGs through, re-encodes at the
-// configured quality, and falls back to PNG for raw frames.
-#include "app/product_encoder.h"
+// Product compression: the product encoder passes original JPEGs through,
+// re-encodes at the configured quality, and falls back to PNG for raw frames.
+#include "decision/product_encoder.h"
 
 #include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "app/png_encoder.h"
 #include "imaging/image.h"
 #include "imaging/jpeg_codec.h"
+#include "tests/imaging/test_images.h"
 #include "tests/support/alloc_guard.h"
 
-namespace triage::app {
+namespace triage::decision {
+using imaging::testing::PatternRgb;
 namespace {
-
-std::vector<uint8_t> TestImage(int w, int h, uint32_t seed) {
-  std::vector<uint8_t> v(static_cast<size_t>(w) * h * 3);
-  uint32_t s = seed;
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      s = s * 1664525u + 1013904223u;
-      uint8_t* p = &v[(static_cast<size_t>(y) * w + x) * 3];
-      p[0] = static_cast<uint8_t>(x * 7 + y);         // gradient
-      p[1] = static_cast<uint8_t>(s >> 24);           // noise
-      p[2] = static_cast<uint8_t>((x / 8 + y / 8) % 2 ? 250 : 5);  // blocks
-    }
-  }
-  return v;
-}
-
-TEST(PngEncoder, RoundTripsExactlyThroughAStandardDecoder) {
-  Result<std::unique_ptr<PngEncoder>> png = PngEncoder::Create(489, 410, 6);
-  ASSERT_TRUE(png.ok()) << png.status().message();
-  for (auto [w, h] : {std::pair{1, 1}, std::pair{3, 2}, std::pair{17, 9}, std::pair{489, 410}}) {
-    const std::vector<uint8_t> rgb = TestImage(w, h, static_cast<uint32_t>(w * 31 + h));
-    Result<Span<const uint8_t>> out = (*png)->Encode(rgb.data(), w, h, w * 3);
-    ASSERT_TRUE(out.ok()) << out.status().message();
-    ASSERT_GT(out->size(), 8u);
-    EXPECT_EQ(std::memcmp(out->data(), "\x89PNG\r\n\x1a\n", 8), 0);
-    Result<imaging::Image> back = imaging::DecodeImage(*out, "png");
-    ASSERT_TRUE(back.ok()) << back.status().message();
-    ASSERT_EQ(back->width, w);
-    ASSERT_EQ(back->height, h);
-    ASSERT_EQ(back->channels, 3);
-    EXPECT_EQ(back->pixels, rgb) << w << "x" << h;
-  }
-}
-
-TEST(PngEncoder, IsDeterministicAndHonoursAStride) {
-  Result<std::unique_ptr<PngEncoder>> png = PngEncoder::Create(64, 64, 9);
-  ASSERT_TRUE(png.ok());
-  const std::vector<uint8_t> rgb = TestImage(40, 30, 5);
-  Result<Span<const uint8_t>> a = (*png)->Encode(rgb.data(), 40, 30, 120);
-  ASSERT_TRUE(a.ok());
-  const std::vector<uint8_t> first(a->begin(), a->end());
-  Result<Span<const uint8_t>> b = (*png)->Encode(rgb.data(), 40, 30, 120);
-  ASSERT_TRUE(b.ok());
-  EXPECT_EQ(first, std::vector<uint8_t>(b->begin(), b->end()));
-  // The left 20 columns through a stride.
-  Result<Span<const uint8_t>> half = (*png)->Encode(rgb.data(), 20, 30, 120);
-  ASSERT_TRUE(half.ok());
-  Result<imaging::Image> back = imaging::DecodeImage(*half, "png");
-  ASSERT_TRUE(back.ok());
-  for (int y = 0; y < 30; ++y) {
-    EXPECT_EQ(std::memcmp(&back->pixels[static_cast<size_t>(y) * 60], &rgb[static_cast<size_t>(y) * 120], 60), 0);
-  }
-}
-
-TEST(PngEncoder, RefusesImagesBeyondItsMaximumAndBadLevels) {
-  Result<std::unique_ptr<PngEncoder>> png = PngEncoder::Create(16, 16, 6);
-  ASSERT_TRUE(png.ok());
-  const std::vector<uint8_t> rgb = TestImage(17, 16, 1);
-  EXPECT_EQ((*png)->Encode(rgb.data(), 17, 16, 51).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*png)->Encode(nullptr, 4, 4, 12).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(PngEncoder::Create(16, 16, 10).ok());
-  EXPECT_FALSE(PngEncoder::Create(0, 16, 6).ok());
-}
-
-TEST(PngEncoder, EncodeDoesNotAllocateAfterCreate) {
-  Result<std::unique_ptr<PngEncoder>> png = PngEncoder::Create(489, 410, 6);
-  ASSERT_TRUE(png.ok());
-  const std::vector<uint8_t> rgb = TestImage(489, 410, 9);
-  testing::AllocGuard guard;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*png)->Encode(rgb.data(), 489, 410, 489 * 3).ok());
-  EXPECT_EQ(guard.count(), 0u);
-}
 
 class ProductEncoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    rgb_ = TestImage(kW, kH, 3);
+    rgb_ = PatternRgb(kW, kH, 3);
     imaging::JpegEncoderConfig jc;
     jc.max_width = kW;
     jc.max_height = kH;
@@ -166,7 +93,7 @@ TEST_F(ProductEncoderTest, RawFramesStoredAsOriginalBecomePng) {
 TEST_F(ProductEncoderTest, ThumbnailsInBothCodecsAndNoAllocationPerProduct) {
   Result<std::unique_ptr<ProductEncoder>> e = ProductEncoder::Create(limits_);
   ASSERT_TRUE(e.ok());
-  const std::vector<uint8_t> thumb = TestImage(32, 24, 8);
+  const std::vector<uint8_t> thumb = PatternRgb(32, 24, 8);
   (void)(*e)->EncodeFull(frame_, config::CodecSpec{config::Codec::kJpeg, 80});  // warm-up
   testing::AllocGuard guard;
   Result<Span<const uint8_t>> j = (*e)->EncodeThumbnail(thumb, 32, 24, config::CodecSpec{config::Codec::kJpeg, 80});
@@ -193,4 +120,4 @@ TEST_F(ProductEncoderTest, LimitsWithoutADecodeBufferRefuseReencodingCleanly) {
 }
 
 }  // namespace
-}  // namespace triage::app
+}  // namespace triage::decision
