@@ -29,6 +29,20 @@ decision::Decision DecideRow(const OofRow& r, const config::TriageConfig& policy
   return decision::Decide(policy, decision::RankScores(p.data(), static_cast<int>(p.size())), 0.0);
 }
 
+// The land scores (flight's output grid), ascending, of the land frames
+// `policy` discards: what a keep threshold has to rescue.
+std::vector<float> DiscardedLandScores(const std::vector<OofRow>& rows, const config::TriageConfig& policy,
+                                       double temperature) {
+  const int land = LandIndex();
+  std::vector<float> scores;
+  for (const OofRow& r : rows) {
+    if (r.truth != land || DecideRow(r, policy, temperature).action != config::FrameAction::kDiscard) continue;
+    scores.push_back(FlightScores(r, temperature)[static_cast<size_t>(land)]);
+  }
+  std::sort(scores.begin(), scores.end());
+  return scores;
+}
+
 }  // namespace
 
 std::vector<float> ApplyTemperature(const std::vector<float>& p, double temperature) {
@@ -97,19 +111,29 @@ double CalibrationError(const std::vector<OofRow>& rows, double temperature, boo
   return ece;
 }
 
-DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::vector<int>& truth,
-                             const std::vector<decision::Decision>& decisions, const ProductBytes& bytes) {
+DecidedFrame EstimateBytes(int truth, const decision::Decision& d, const ProductBytes& bytes) {
+  DecidedFrame f;
+  f.truth = truth;
+  f.decision = d;
+  f.queued_bytes = (d.queue_full ? bytes.full : 0.0) + (d.queue_thumbnail ? bytes.thumbnail : 0.0);
+  f.whole_bytes = bytes.frame;
+  return f;
+}
+
+DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::vector<DecidedFrame>& frames,
+                             const std::string& bytes_basis) {
   DecisionTable t;
+  t.bytes_basis = bytes_basis;
   for (const std::string& l : labels) t.classes.push_back({l, 0, 0, 0, 0});
   const int land = static_cast<int>(std::find(labels.begin(), labels.end(), "land") - labels.begin());
-  for (size_t i = 0; i < truth.size() && i < decisions.size(); ++i) {
-    const decision::Decision& d = decisions[i];
-    if (truth[i] < 0 || static_cast<size_t>(truth[i]) >= t.classes.size()) continue;
-    DecisionCounts& c = t.classes[static_cast<size_t>(truth[i])];
+  for (const DecidedFrame& f : frames) {
+    const decision::Decision& d = f.decision;
+    if (f.truth < 0 || static_cast<size_t>(f.truth) >= t.classes.size()) continue;
+    DecisionCounts& c = t.classes[static_cast<size_t>(f.truth)];
     ++c.frames;
-    const double queued = (d.queue_full ? bytes.full : 0.0) + (d.queue_thumbnail ? bytes.thumbnail : 0.0);
+    const double queued = f.queued_bytes;
     t.queued_bytes += queued;
-    t.all_bytes += bytes.frame;
+    t.all_bytes += f.whole_bytes;
     if (d.action == config::FrameAction::kFull) {
       ++c.full;
     } else if (d.action == config::FrameAction::kThumbnail) {
@@ -117,7 +141,7 @@ DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::
     } else {
       ++c.discarded;
     }
-    if (truth[i] == land) {
+    if (f.truth == land) {
       t.land_lost += d.action == config::FrameAction::kDiscard;
     } else {
       ++t.nonland;
@@ -132,13 +156,12 @@ DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::
 
 DecisionTable ReplayDecisions(const std::vector<OofRow>& rows, const config::TriageConfig& policy, double temperature,
                               const ProductBytes& bytes) {
-  std::vector<int> truth;
-  std::vector<decision::Decision> decisions;
-  for (const OofRow& r : rows) {
-    truth.push_back(r.truth);
-    decisions.push_back(DecideRow(r, policy, temperature));
-  }
-  return TallyDecisions(TriageLabels(), truth, decisions, bytes);
+  std::vector<DecidedFrame> frames;
+  for (const OofRow& r : rows) frames.push_back(EstimateBytes(r.truth, DecideRow(r, policy, temperature), bytes));
+  char basis[160];
+  std::snprintf(basis, sizeof(basis), "estimated: %.0f kB full, %.0f kB thumbnail, %.0f kB a frame sent whole",
+                bytes.full / 1e3, bytes.thumbnail / 1e3, bytes.frame / 1e3);
+  return TallyDecisions(TriageLabels(), frames, basis);
 }
 
 std::string DecisionTable::Table() const {
@@ -160,11 +183,13 @@ std::string DecisionTable::Table() const {
                 "land frames lost (discarded): %d\n"
                 "non-land: %d frames, %d full, %d thumbnail only, %d discarded (%.1f%% discarded outright)\n"
                 "bytes queued by non-land frames: %.2f MB of %.2f MB queued\n"
-                "downlink saved: %.1f%% versus sending every frame as captured\n",
+                "downlink saved: %.1f%% versus sending every frame whole\n",
                 land_lost, nonland, nonland_full, nonland_thumbnail, nonland_discarded,
                 nonland > 0 ? 100.0 * nonland_discarded / nonland : 0.0, nonland_bytes / 1e6, queued_bytes / 1e6,
                 all_bytes > 0 ? 100.0 * (1.0 - queued_bytes / all_bytes) : 0.0);
-  return s + line;
+  s += line;
+  if (!bytes_basis.empty()) s += "bytes " + bytes_basis + "\n";
+  return s;
 }
 
 Result<config::TriageConfig> ApplyChoice(const config::TriageConfig& policy, const ThresholdChoice& choice) {
@@ -213,14 +238,32 @@ Result<ThresholdChoice> ChooseThresholds(const std::vector<OofRow>& rows, const 
   c.land_keep = config::kNever;
   Result<config::TriageConfig> without_keep = ApplyChoice(policy, c);
   if (!without_keep.ok()) return without_keep.status();
-  float lowest = config::kNever;
-  for (const OofRow& r : rows) {
-    if (r.truth != land) continue;
-    if (DecideRow(r, *without_keep, temperature).action != config::FrameAction::kDiscard) continue;
-    lowest = std::min(lowest, FlightScores(r, temperature)[static_cast<size_t>(land)]);
-  }
-  if (lowest <= 1.f) c.land_keep = std::max(0.f, lowest - 1.f / 256.f);
+  const std::vector<float> discarded = DiscardedLandScores(rows, *without_keep, temperature);
+  if (!discarded.empty()) c.land_keep = std::max(0.f, discarded.front() - 1.f / 256.f);
   return c;
+}
+
+Result<std::vector<KeepCost>> ZeroLossCost(const std::vector<OofRow>& rows, const config::TriageConfig& policy,
+                                           const ThresholdChoice& choice, const std::vector<size_t>& lost_levels,
+                                           size_t* land_at_risk) {
+  const double t = choice.temperature;
+  ThresholdChoice no_keep = choice;
+  no_keep.land_keep = config::kNever;
+  Result<config::TriageConfig> base = ApplyChoice(policy, no_keep);
+  if (!base.ok()) return base.status();
+  const std::vector<float> at_risk = DiscardedLandScores(rows, *base, t);
+  if (land_at_risk != nullptr) *land_at_risk = at_risk.size();
+  std::vector<KeepCost> out;
+  for (size_t lost : lost_levels) {
+    if (lost > at_risk.size()) break;
+    ThresholdChoice c = choice;
+    c.land_keep = lost < at_risk.size() ? std::max(0.f, at_risk[lost] - 1.f / 256.f) : config::kNever;
+    Result<config::TriageConfig> pol = ApplyChoice(policy, c);
+    if (!pol.ok()) return pol.status();
+    const DecisionTable d = ReplayDecisions(rows, *pol, t, ProductBytes{});
+    out.push_back({d.land_lost, c.land_keep, d.nonland_discarded, d.nonland});
+  }
+  return out;
 }
 
 Status FoldTemperature(TensorArchive* checkpoint, double temperature) {

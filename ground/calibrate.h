@@ -49,8 +49,9 @@ struct DecisionTable {
   std::vector<DecisionCounts> classes;
   int land_lost = 0;              // land frames discarded
   int nonland_full = 0, nonland_thumbnail = 0, nonland_discarded = 0, nonland = 0;
-  double nonland_bytes = 0;       // queued by non-land frames, at the product sizes below
-  double queued_bytes = 0, all_bytes = 0;  // queued in total; every frame sent at full resolution
+  double nonland_bytes = 0;       // queued by non-land frames
+  double queued_bytes = 0, all_bytes = 0;  // queued in total; every frame sent whole
+  std::string bytes_basis;        // how the bytes were obtained (printed under the table)
   std::string Table() const;
 };
 struct ProductBytes {
@@ -58,9 +59,18 @@ struct ProductBytes {
   double thumbnail = 40e3;   // a thumbnail product (489x410 JPEG)
   double frame = 1.6e6;      // the camera's frame as captured (q90 JPEG)
 };
+// One frame's decision and its bytes: what it puts in the queue, and what
+// sending it whole would cost.
+struct DecidedFrame {
+  int truth = -1;  // index in the labels
+  decision::Decision decision;
+  double queued_bytes = 0, whole_bytes = 0;
+};
+// The estimate of a decision's bytes at fixed product sizes.
+DecidedFrame EstimateBytes(int truth, const decision::Decision& d, const ProductBytes& bytes);
 // Tallies decisions per true class (labels in model order; "land" is the kept class).
-DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::vector<int>& truth,
-                             const std::vector<decision::Decision>& decisions, const ProductBytes& bytes);
+DecisionTable TallyDecisions(const std::vector<std::string>& labels, const std::vector<DecidedFrame>& frames,
+                             const std::string& bytes_basis);
 DecisionTable ReplayDecisions(const std::vector<OofRow>& rows, const config::TriageConfig& policy, double temperature,
                               const ProductBytes& bytes);
 
@@ -72,6 +82,20 @@ Result<ThresholdChoice> ChooseThresholds(const std::vector<OofRow>& rows, const 
                                          double temperature, double max_nonland_full);
 // The policy with the choice applied (land's keep/full/thumbnail).
 Result<config::TriageConfig> ApplyChoice(const config::TriageConfig& policy, const ThresholdChoice& choice);
+
+// What the zero-loss rule costs: for each allowed number of lost land
+// frames (`lost_levels`, ascending), the keep threshold that loses that many
+// of the land frames the other rules discard (lowest scores first), and the
+// non-land frames the policy then discards outright. Levels beyond the
+// number of such land frames are left out.
+struct KeepCost {
+  int land_lost = 0;
+  float land_keep = config::kNever;
+  int nonland_discarded = 0, nonland = 0;
+};
+Result<std::vector<KeepCost>> ZeroLossCost(const std::vector<OofRow>& rows, const config::TriageConfig& policy,
+                                           const ThresholdChoice& choice, const std::vector<size_t>& lost_levels,
+                                           size_t* land_at_risk);
 
 // Folds a temperature into a checkpoint's classifier (fc.weight and fc.bias
 // divided by T) and records it as "train.temperature" (model metadata).

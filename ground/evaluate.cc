@@ -90,28 +90,42 @@ EvalResult Summarize(const std::vector<std::string>& labels, const std::vector<i
   return r;
 }
 
+std::string ConfusionText(const std::vector<std::string>& labels, const std::vector<std::vector<int>>& confusion,
+                          bool with_rates) {
+  std::string s = "            ";
+  char line[64];
+  for (const std::string& l : labels) {
+    std::snprintf(line, sizeof(line), "%10s", l.c_str());
+    s += line;
+  }
+  s += with_rates ? "    recall  precision\n" : "\n";
+  for (size_t c = 0; c < labels.size() && c < confusion.size(); ++c) {
+    std::snprintf(line, sizeof(line), "%-12s", labels[c].c_str());
+    s += line;
+    int row = 0, col = 0;
+    for (size_t j = 0; j < confusion[c].size(); ++j) {
+      std::snprintf(line, sizeof(line), "%10d", confusion[c][j]);
+      s += line;
+      row += confusion[c][j];
+      col += j < confusion.size() && c < confusion[j].size() ? confusion[j][c] : 0;
+    }
+    if (with_rates) {
+      std::snprintf(line, sizeof(line), "   %6.1f%%    %6.1f%%", 100 * Ratio(confusion[c][c], row),
+                    100 * Ratio(confusion[c][c], col));
+      s += line;
+    }
+    s += "\n";
+  }
+  return s;
+}
+
 std::string EvalResult::Table() const {
   std::string s;
   char line[256];
   std::snprintf(line, sizeof(line), "frames: %d   top-1 accuracy: %.2f%%\n\nconfusion (rows: truth, columns: predicted)\n",
                 total, 100 * accuracy);
   s += line;
-  s += "            ";
-  for (const std::string& l : labels) {
-    std::snprintf(line, sizeof(line), "%10s", l.c_str());
-    s += line;
-  }
-  s += "    recall  precision\n";
-  for (size_t c = 0; c < labels.size(); ++c) {
-    std::snprintf(line, sizeof(line), "%-12s", labels[c].c_str());
-    s += line;
-    for (int v : confusion[c]) {
-      std::snprintf(line, sizeof(line), "%10d", v);
-      s += line;
-    }
-    std::snprintf(line, sizeof(line), "   %6.1f%%    %6.1f%%\n", 100 * recall[c], 100 * precision[c]);
-    s += line;
-  }
+  s += ConfusionText(labels, confusion, true);
   std::snprintf(line, sizeof(line), "\nkeep/discard (keep = predicted land): land recall %.2f%%, non-land discarded %.2f%%\n",
                 100 * land_recall, 100 * nonland_discarded);
   s += line;

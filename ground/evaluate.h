@@ -56,6 +56,11 @@ struct EvalResult {
 Result<EvalResult> Evaluate(const EvalOptions& options,
                             std::vector<std::vector<float>>* predictions = nullptr);
 
+// A confusion matrix as text (rows: truth, columns: predicted), with each
+// class's recall and precision when `with_rates`.
+std::string ConfusionText(const std::vector<std::string>& labels, const std::vector<std::vector<int>>& confusion,
+                          bool with_rates);
+
 // Builds the metrics from labels and predictions (testable without a model).
 EvalResult Summarize(const std::vector<std::string>& labels, const std::vector<int>& truth,
                      const std::vector<std::vector<float>>& probabilities, const std::vector<std::string>& files,
