@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ground/evaluate.h"
 #include "ground/export.h"
 #include "ground/mobilenet.h"
 #include "ground/model_runner.h"
@@ -126,14 +127,28 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
     int total_epochs = 0;
     for (const TrainStage& st : t.stages) total_epochs += st.epochs;
     // A fold whose training finished (its last checkpoint is of the final
-    // epoch) but whose predictions were not written is picked up there.
+    // epoch) but whose predictions were not written (or were removed, to
+    // quantize again) is picked up there; its dataset is rebuilt if it was
+    // removed, and must hash as the one it trained on.
     const fs::path last = dir / "ckpt" / "last.tckp";
-    Result<TensorArchive> done = fs::exists(last, ec) && fs::exists(dir / "data" / "val", ec)
+    Result<TensorArchive> done = fs::exists(last, ec)
                                      ? TensorArchive::Load(last.string())
                                      : Result<TensorArchive>(Status::Error(StatusCode::kNotFound, "none"));
     const bool trained_before = done.ok() && done->GetString("train.epoch") == std::to_string(total_epochs) &&
                                 done->GetString("train.stages") == StagesText(t.stages);
     double train_seconds = 0;
+    if (trained_before && !fs::exists(dir / "data" / "val", ec)) {
+      fs::remove_all(dir / "data", ec);
+      if (o.progress) std::fprintf(stderr, "fold %d/%d: rebuilding the dataset of the finished training\n", k + 1, o.folds);
+      Result<DatasetReport> report = BuildDataset(d);
+      if (!report.ok()) return report.status().WithContext("fold %d", k);
+      if (report->data_sha256 != done->GetString("train.data_sha256")) {
+        return Status::Error(StatusCode::kInvalidArgument,
+                             "fold %d: the rebuilt dataset (sha256 %s) is not the one %s trained on (%s): "
+                             "other dataset options?",
+                             k, report->data_sha256.c_str(), last.c_str(), done->GetString("train.data_sha256").c_str());
+      }
+    }
     if (!trained_before) {
       fs::remove_all(dir, ec);
       if (o.progress) std::fprintf(stderr, "fold %d/%d: dataset\n", k + 1, o.folds);
@@ -153,7 +168,8 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
     const ModelInfo info = InfoFromArchive(*ckpt);
     const std::vector<uint8_t> f32 = BuildFloatTflite(*net, info);
     Result<std::vector<uint8_t>> q8 =
-        QuantizeNet(*net, info, (fs::path(d.out_dir) / "train").string(), o.calibration_samples, {}, nullptr);
+        QuantizeNet(*net, info, (fs::path(d.out_dir) / "train").string(), o.calibration_samples, o.calibration,
+                    nullptr);
     if (!q8.ok()) return q8.status().WithContext("fold %d", k);
     TRIAGE_RETURN_IF_ERROR(WriteFile((dir / "float.tflite").string(), f32));
     TRIAGE_RETURN_IF_ERROR(WriteFile((dir / "int8.tflite").string(), *q8));
@@ -311,22 +327,8 @@ std::string CvTable(const std::vector<OofRow>& rows, int folds) {
     const int p = Argmax(r.p_int8);
     if (p >= 0) ++confusion[static_cast<size_t>(r.truth)][static_cast<size_t>(p)];
   }
-  s += "\nconfusion, int8 (rows: truth, columns: predicted)\n          ";
-  for (const std::string& l : labels) {
-    std::snprintf(line, sizeof(line), "%10s", l.c_str());
-    s += line;
-  }
-  s += "\n";
-  for (size_t t = 0; t < labels.size(); ++t) {
-    std::snprintf(line, sizeof(line), "%-10s", labels[t].c_str());
-    s += line;
-    for (int v : confusion[t]) {
-      std::snprintf(line, sizeof(line), "%10d", v);
-      s += line;
-    }
-    s += "\n";
-  }
-  return s;
+  s += "\nconfusion, int8 (rows: truth, columns: predicted)\n";
+  return s + ConfusionText(labels, confusion, true);
 }
 
 std::string CvJson(const std::vector<OofRow>& rows, int folds) {

@@ -19,6 +19,7 @@
 
 #include "core/result.h"
 #include "ground/dataset.h"
+#include "ground/quantize.h"
 #include "ground/trainer.h"
 
 namespace triage::ground {
@@ -29,6 +30,7 @@ struct CvOptions {
   int folds = 5;
   std::string work_dir;
   size_t calibration_samples = 300;
+  CalibrationOptions calibration;  // post-training quantization ranges (min/max or a percentile)
   std::vector<int> only_folds;  // non-empty: run just these folds (parallel workers); oof.csv needs all
   bool keep_datasets = false;  // default: a fold's dataset is removed once its predictions are written
   bool progress = true;

@@ -431,6 +431,93 @@ Result<Image> ResizeSquare(const Image& image, int size) {
   return out;
 }
 
+// Separable Gaussian blur of an RGB image in place (edges clamped).
+void GaussianBlur(Image* img, float sigma) {
+  const int radius = std::max(1, static_cast<int>(std::ceil(3.f * sigma)));
+  std::vector<float> w(2 * radius + 1);
+  float sum = 0.f;
+  for (int i = -radius; i <= radius; ++i) sum += w[i + radius] = std::exp(-0.5f * i * i / (sigma * sigma));
+  for (float& v : w) v /= sum;
+  const int W = img->width, H = img->height;
+  std::vector<float> tmp(static_cast<size_t>(W) * H * 3);
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        float acc = 0.f;
+        for (int i = -radius; i <= radius; ++i) {
+          acc += w[i + radius] * img->pixels[(y * W + std::clamp(x + i, 0, W - 1)) * 3 + c];
+        }
+        tmp[(static_cast<size_t>(y) * W + x) * 3 + c] = acc;
+      }
+    }
+  }
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        float acc = 0.f;
+        for (int i = -radius; i <= radius; ++i) {
+          acc += w[i + radius] * tmp[(static_cast<size_t>(std::clamp(y + i, 0, H - 1)) * W + x) * 3 + c];
+        }
+        img->pixels[(y * W + x) * 3 + c] = Clamp8(acc);
+      }
+    }
+  }
+}
+
+// Earth limb: pixels beyond a curved horizon become dark space, with a thin
+// blue-white airglow band on the Earth side. `coverage` of the frame is space.
+void AddLimb(Image* img, float coverage, Rng& rng) {
+  const int W = img->width, H = img->height;
+  const double angle = rng.Uniform(0.f, 6.2831853f);
+  const float nx = static_cast<float>(std::cos(angle)), ny = static_cast<float>(std::sin(angle));
+  const float curvature = rng.Uniform(0.1f, 0.6f), band = rng.Uniform(0.01f, 0.05f);
+  const float sky = rng.Uniform(0.f, 10.f);
+  auto distance = [&](int x, int y, float c) {
+    const float du = (x + 0.5f) / W - 0.5f, dv = (y + 0.5f) / H - 0.5f;
+    const float across = -du * ny + dv * nx;
+    return du * nx + dv * ny + curvature * across * across - c;  // > 0: space
+  };
+  // Bisect the horizon offset for the wanted space share (coarse grid).
+  float lo = -1.5f, hi = 1.5f;
+  for (int it = 0; it < 30; ++it) {
+    const float c = 0.5f * (lo + hi);
+    int space = 0, total = 0;
+    for (int y = 0; y < H; y += 4) {
+      for (int x = 0; x < W; x += 4, ++total) space += distance(x, y, c) > 0.f;
+    }
+    if (static_cast<float>(space) / total > coverage) lo = c; else hi = c;
+  }
+  const float c = 0.5f * (lo + hi);
+  const float glow[3] = {150.f, 185.f, 235.f};
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const float d = distance(x, y, c);
+      uint8_t* px = &img->pixels[(y * W + x) * 3];
+      if (d > 0.f) {
+        const float edge = std::exp(-d / (0.5f * band));  // the atmosphere fades into space
+        for (int k = 0; k < 3; ++k) px[k] = Clamp8(sky + edge * 0.5f * (glow[k] - sky));
+      } else if (d > -band) {
+        const float a = 0.6f * (1.f + d / band);
+        for (int k = 0; k < 3; ++k) px[k] = Clamp8(px[k] + a * (glow[k] - px[k]));
+      }
+    }
+  }
+}
+
+// Vignetting: multiplies by 1 - strength * r^2 / r_corner^2 around a
+// jittered centre.
+void Vignette(Image* img, float strength, float cu, float cv) {
+  const int W = img->width, H = img->height;
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const float du = (x + 0.5f) / W - cu, dv = (y + 0.5f) / H - cv;
+      const float f = std::max(0.f, 1.f - strength * (du * du + dv * dv) / 0.5f);
+      uint8_t* px = &img->pixels[(y * W + x) * 3];
+      for (int k = 0; k < 3; ++k) px[k] = Clamp8(px[k] * f);
+    }
+  }
+}
+
 Result<Image> Augment(const Image& source, int size, const AugmentOptions& o, uint64_t seed) {
   if (source.channels != 3 || source.width < 1 || source.height < 1) {
     return Status::Error(StatusCode::kInvalidArgument, "augment: need a non-empty RGB image");
@@ -451,6 +538,17 @@ Result<Image> Augment(const Image& source, int size, const AugmentOptions& o, ui
   if (!resized.ok()) return resized.status();
   Image img = std::move(resized).value();
   if (o.flips) FlipRotate(&img, rng);
+
+  // 1b. Camera optics (own stream): the limb and defocus happen before the
+  // sensor, vignetting in the lens; colour, pedestal and noise follow.
+  Rng optics(MixSeed(seed, 0x0971c5));
+  if (optics.Bernoulli(o.limb_probability)) AddLimb(&img, optics.Uniform(0.05f, 0.3f), optics);
+  if (optics.Bernoulli(o.blur_probability)) GaussianBlur(&img, optics.Uniform(0.4f, 1.5f));
+  if (optics.Bernoulli(o.vignetting_probability)) {
+    const float strength = optics.Uniform(0.15f, 0.5f);
+    const float cu = optics.Uniform(0.35f, 0.65f), cv = optics.Uniform(0.35f, 0.65f);
+    Vignette(&img, strength, cu, cv);
+  }
 
   // 2. Colour: OPS-SAT look (cyan cast, low contrast, pedestal), white
   // balance, brightness, contrast, saturation, noise.
@@ -564,6 +662,9 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
   if (o.cloud_composite_share < 0 || o.cloud_composite_share > 1) {
     return Status::Error(StatusCode::kInvalidArgument, "cloud-composite share must be in [0,1]");
   }
+  if (!(o.optics_share >= 0 && o.optics_share <= 1)) {
+    return Status::Error(StatusCode::kInvalidArgument, "optics share %g: must be in [0,1]", o.optics_share);
+  }
   const std::vector<std::string>& labels = TriageLabels();
   const fs::path out(o.out_dir);
   std::error_code ec;
@@ -637,6 +738,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
     // Augmented real: variants spread evenly over the class's images.
     const int n = bal.real_train_images;
     const bool is_land = labels[c] == "land";
+    const bool limb_class = is_land || labels[c] == "cloud";
     const std::vector<size_t>& clouds = train_of_class[std::find(labels.begin(), labels.end(), "cloud") - labels.begin()];
     for (int k = 0; k < n; ++k) {
       const ManifestRow& row = real[train_of_class[c][k]];
@@ -647,13 +749,19 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
       const Image rgb = ToRgb(*src);
       AugmentOptions ao;
       ao.opssat_look_probability = IsOpsSat(row) ? 0.f : 0.5f;
+      ao.vignetting_probability = static_cast<float>(o.optics_share);
+      ao.blur_probability = static_cast<float>(0.5 * o.optics_share);
       for (int v = 0; v < variants; ++v) {
         const uint64_t seed = MixSeed(o.seed, (c << 40) ^ (static_cast<uint64_t>(k) << 16) ^ v);
+        // Partly cloudy land: a real training cloud frame over this land
+        // sample. Such a sample gets no limb, so that the labelling rule
+        // (>= 55 % of the land visible) holds.
+        Rng pick(MixSeed(seed, 0xc10d));
+        const bool composite = is_land && !clouds.empty() && pick.Bernoulli(o.cloud_composite_share);
+        ao.limb_probability = limb_class && !composite ? static_cast<float>(0.5 * o.optics_share) : 0.f;
         Result<Image> sample = Augment(rgb, o.resolution, ao, seed);
         if (!sample.ok()) return sample.status().WithContext("%s", row.file.c_str());
-        // Partly cloudy land: a real training cloud frame over this land sample.
-        Rng pick(MixSeed(seed, 0xc10d));
-        if (is_land && !clouds.empty() && pick.Bernoulli(o.cloud_composite_share)) {
+        if (composite) {
           const ManifestRow& cloud_row = real[clouds[pick.Below(static_cast<uint32_t>(clouds.size()))]];
           Result<Image> cloud_src = imaging::LoadImageFile((fs::path(cloud_row.root) / cloud_row.file).string());
           if (!cloud_src.ok()) return cloud_src.status();
@@ -724,6 +832,7 @@ Result<DatasetReport> BuildDataset(const DatasetOptions& o) {
   j["folds"] = o.folds;
   j["fold"] = o.fold;
   j["cloud_composite_share"] = o.cloud_composite_share;
+  j["optics_share"] = o.optics_share;
   j["resolution"] = o.resolution;
   j["per_class"] = o.per_class;
   j["real_share"] = o.real_share;

@@ -83,6 +83,12 @@ struct AugmentOptions {
   float jpeg_probability = 0.6f;  // re-encode as JPEG at quality 40..95
   float opssat_look_probability = 0.f;  // apply the OPS-SAT colour cast (land from other sensors)
   bool flips = true;              // random flips and 90 degree rotations
+  // Camera optics, drawn from their own seeded stream (off by default, so
+  // samples made without them are unchanged):
+  float vignetting_probability = 0.f;  // radial fall-off 1 - s r^2 (s 0.15..0.5 at the corners), centre jittered
+  float blur_probability = 0.f;        // defocus: Gaussian blur, sigma 0.4..1.5 px at the output size
+  float limb_probability = 0.f;        // Earth limb: dark space beyond a curved horizon over 5..30 % of the
+                                       // frame, with an airglow band (label unchanged: >= 70 % stays Earth)
 };
 Result<imaging::Image> Augment(const imaging::Image& source, int size, const AugmentOptions& options, uint64_t seed);
 
@@ -102,6 +108,10 @@ struct DatasetOptions {
   int folds = 0;                  // > 0: validation is fold `fold` of AssignFolds(real, folds)
   int fold = 0;
   double cloud_composite_share = 0.0;  // share of land's real samples made partly cloudy (CompositeCloud)
+  // Camera optics on real training samples: vignetting with this
+  // probability, defocus blur and (land and cloud samples that are not
+  // cloud composites) an Earth limb with half of it each. 0 = off.
+  double optics_share = 0.0;
   int sim_val_per_class = 40;     // simulated validation frames per class
   int sim_width = 245, sim_height = 205;  // simulator render size (the 2448x2050 aspect)
   uint64_t seed = 1;

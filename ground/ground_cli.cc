@@ -98,6 +98,10 @@ int RunGroundCli(int argc, char** argv) try {
   dataset->add_option("--cloud-composite", dopt.cloud_composite_share,
                       "Share of land samples made partly cloudy with a real training cloud frame")
       ->capture_default_str();
+  dataset->add_option("--optics", dopt.optics_share,
+                      "Camera optics on real samples: vignetting with this probability, defocus and Earth limb "
+                      "(land, cloud) with half of it")
+      ->capture_default_str();
   dataset->add_option("--seed", dopt.seed, "Seed")->capture_default_str();
 
   // train
@@ -181,6 +185,8 @@ int RunGroundCli(int argc, char** argv) try {
       ->capture_default_str();
   cv->add_option("--cloud-composite", copt_cv.data.cloud_composite_share, "Share of land samples made partly cloudy")
       ->capture_default_str();
+  cv->add_option("--optics", copt_cv.data.optics_share, "Camera optics share, as for dataset")
+      ->capture_default_str();
   cv->add_option("--alpha", copt_cv.train.spec.alpha, "Width multiplier")->capture_default_str();
   cv->add_option("--resolution", copt_cv.train.spec.resolution, "Input size")->capture_default_str();
   cv->add_option("--init", copt_cv.train.init, "Pretrained MobileNet v1 .tflite or checkpoint");
@@ -189,6 +195,8 @@ int RunGroundCli(int argc, char** argv) try {
   cv->add_option("--threads", copt_cv.train.threads, "CPU threads")->capture_default_str();
   cv->add_option("--seed", copt_cv.data.seed, "Seed (data, folds and training)")->capture_default_str();
   cv->add_option("--samples", copt_cv.calibration_samples, "Calibration images per fold")->capture_default_str();
+  cv->add_option("--percentile", copt_cv.calibration.percentile, "Quantization range percentile (100 = min/max)")
+      ->capture_default_str();
   cv->add_flag("--keep-data", copt_cv.keep_datasets, "Keep each fold's generated dataset");
   cv->add_option("--only-folds", copt_cv.only_folds,
                  "Run only these folds (0-based), e.g. two workers on two cores; finished folds are reused");
@@ -408,33 +416,16 @@ int RunGroundCli(int argc, char** argv) try {
     // What the zero-loss rule costs: the keep threshold and the non-land
     // discarded outright if k land frames were allowed to be lost.
     {
-      std::vector<float> land_scores;
-      ThresholdChoice no_keep = *choice;
-      no_keep.land_keep = config::kNever;
-      Result<config::TriageConfig> base = ApplyChoice(mission.config.triage, no_keep);
-      if (!base.ok()) return Fail(base.status());
-      const int land_index = static_cast<int>(
-          std::find(TriageLabels().begin(), TriageLabels().end(), "land") - TriageLabels().begin());
-      for (const OofRow& r : rows) {
-        if (r.truth != land_index) continue;
-        const DecisionTable one = ReplayDecisions({r}, *base, t, product_bytes);
-        if (one.land_lost == 0) continue;
-        std::vector<float> p = ApplyTemperature(r.p_int8, t);
-        land_scores.push_back(std::round(p[static_cast<size_t>(land_index)] * 256.f) / 256.f);
-      }
-      std::sort(land_scores.begin(), land_scores.end());
+      size_t at_risk = 0;
+      Result<std::vector<KeepCost>> costs =
+          ZeroLossCost(rows, mission.config.triage, *choice, {0, 1, 2, 3, 5, 10}, &at_risk);
+      if (!costs.ok()) return Fail(costs.status());
       std::printf("\ncost of the zero-loss rule (land frames the other rules discard: %zu)\n"
                   "land lost  land.keep  non-land discarded outright\n",
-                  land_scores.size());
-      for (size_t lost : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{10}}) {
-        if (lost > land_scores.size()) break;
-        ThresholdChoice c = *choice;
-        c.land_keep = lost < land_scores.size() ? std::max(0.f, land_scores[lost] - 1.f / 256.f) : config::kNever;
-        Result<config::TriageConfig> pol = ApplyChoice(mission.config.triage, c);
-        if (!pol.ok()) return Fail(pol.status());
-        const DecisionTable d = ReplayDecisions(rows, *pol, t, product_bytes);
-        std::printf("%9d  %9s  %5d/%-4d %6.1f%%\n", d.land_lost, show(c.land_keep).c_str(), d.nonland_discarded,
-                    d.nonland, d.nonland ? 100.0 * d.nonland_discarded / d.nonland : 0.0);
+                  at_risk);
+      for (const KeepCost& c : *costs) {
+        std::printf("%9d  %9s  %5d/%-4d %6.1f%%\n", c.land_lost, show(c.land_keep).c_str(), c.nonland_discarded,
+                    c.nonland, c.nonland ? 100.0 * c.nonland_discarded / c.nonland : 0.0);
       }
     }
     std::printf("\ndecisions of the policy as given (%s), temperature 1:\n%s", mission_path.c_str(),
@@ -450,7 +441,7 @@ int RunGroundCli(int argc, char** argv) try {
     fo.mission = eval_config;
     fo.confidence = eopt.confidence;
     fo.progress = progress && !json;
-    Result<FlightEvalResult> r = EvaluateFlightDecisions(fo, ProductBytes{});
+    Result<FlightEvalResult> r = EvaluateFlightDecisions(fo);
     if (!r.ok()) return Fail(r.status());
     if (json) {
       nlohmann::json j;
@@ -460,11 +451,15 @@ int RunGroundCli(int argc, char** argv) try {
                                {"class", r->labels[static_cast<size_t>(row.scores.class_id)]},
                                {"confidence", row.scores.confidence},
                                {"action", ActionWord(row.decision.action)},
-                               {"reason", decision::DecisionReasonName(row.decision.reason)}});
+                               {"reason", decision::DecisionReasonName(row.decision.reason)},
+                               {"queued_bytes", row.queued_bytes}});
       }
       j["land_lost"] = r->table.land_lost;
       j["nonland_discarded"] = r->table.nonland_discarded;
       j["nonland"] = r->table.nonland;
+      j["nonland_bytes"] = r->table.nonland_bytes;
+      j["queued_bytes"] = r->table.queued_bytes;
+      j["whole_bytes"] = r->table.all_bytes;
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf("decisions of %s on %s (%zu frames, confidence '%s'), through the flight's code path\n%s",

@@ -31,14 +31,14 @@ Result<std::vector<TrainStage>> ParseStages(const std::string& text) {
     const std::string ep = item.substr(a + 1, b - a - 1), lr = item.substr(b + 1);
     const long epochs = std::strtol(ep.c_str(), &e1, 10);
     st.learning_rate = std::strtof(lr.c_str(), &e2);
-    bool layers_ok = st.layers == "head" || st.layers == "all";
+    bool layers_ok = st.layers == "head" || st.layers == "all" || st.layers == "qat";
     if (st.layers.rfind("top", 0) == 0 && st.layers.size() > 3) {
       char* e3 = nullptr;
       const long n = std::strtol(st.layers.c_str() + 3, &e3, 10);
       layers_ok = *e3 == '\0' && n >= 1 && n <= 13;
     }
     if (!layers_ok) {
-      return Status::Error(StatusCode::kInvalidArgument, "stage '%s': layers must be head, top1..top13 or all",
+      return Status::Error(StatusCode::kInvalidArgument, "stage '%s': layers must be head, top1..top13, all or qat",
                            item.c_str());
     }
     if (ep.empty() || *e1 != '\0' || epochs < 1 || epochs > 1000) {

@@ -24,7 +24,11 @@ bool TorchAvailable();
 // One fine-tuning stage: which layers learn, for how many epochs, at what
 // peak learning rate (one short warm-up, then cosine decay to zero within
 // the stage). `layers` is "head" (the classifier only), "topN" (the last N
-// of the 13 separable blocks and the head) or "all".
+// of the 13 separable blocks and the head), "all", or "qat": all layers,
+// quantization-aware (each convolution trains through its folded weights
+// fake-quantized as the exporter quantizes them, per-channel symmetric
+// int8, and its ReLU6 output fake-quantized to int8 over [0, 6]; the
+// classifier's weights likewise; BatchNorm statistics fixed).
 struct TrainStage {
   std::string layers = "all";
   int epochs = 1;

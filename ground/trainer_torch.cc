@@ -23,6 +23,16 @@ namespace {
 constexpr double kBnEps = 1e-3;  // Keras' MobileNet value
 constexpr float kMean = 128.f, kStd = 128.f;
 
+// Quantization-aware training: weights fake-quantized per output channel,
+// symmetric int8 (-127..127, scale max|w| / 127), as ground/export.cc
+// quantizes them; gradients pass straight through inside the range.
+torch::Tensor FakeQuantWeights(const torch::Tensor& w) {
+  const int64_t channels = w.size(0);
+  torch::Tensor scale = (w.detach().abs().reshape({channels, -1}).amax(1) / 127.0).clamp_min(1e-8);
+  torch::Tensor zero = torch::zeros({channels}, torch::kInt32);
+  return torch::fake_quantize_per_channel_affine(w, scale.to(torch::kFloat32), zero, 0, -127, 127);
+}
+
 // Conv + BatchNorm + optional ReLU6, with TensorFlow SAME padding.
 struct ConvBnImpl : torch::nn::Module {
   ConvBnImpl(const LayerSpec& s) : spec(s) {
@@ -42,8 +52,21 @@ struct ConvBnImpl : torch::nn::Module {
       const int64_t total = spec.kernel - spec.stride;
       x = F::pad(x, F::PadFuncOptions({total / 2, total - total / 2, total / 2, total - total / 2}));
     }
-    return torch::clamp(bn(conv(x)), 0.0, 6.0);
+    if (!qat) return torch::clamp(bn(conv(x)), 0.0, 6.0);
+    // QAT: fold the (fixed-statistics) BatchNorm into the convolution as the
+    // exporter does, fake-quantize the folded weights and the int8 output.
+    torch::Tensor inv = bn->weight / torch::sqrt(bn->running_var + kBnEps);
+    torch::Tensor w = FakeQuantWeights(conv->weight * inv.reshape({-1, 1, 1, 1}));
+    torch::Tensor b = bn->bias - bn->running_mean * inv;
+    const bool dw = spec.kind == LayerKind::kDepthwise;
+    torch::Tensor y = F::conv2d(x, w, F::Conv2dFuncOptions()
+                                          .bias(b)
+                                          .stride(spec.stride)
+                                          .padding(spec.stride == 1 ? spec.kernel / 2 : 0)
+                                          .groups(dw ? spec.in_channels : 1));
+    return torch::fake_quantize_per_tensor_affine(torch::clamp(y, 0.0, 6.0), 6.0 / 255.0, -128, -128, 127);
   }
+  bool qat = false;
   LayerSpec spec;
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
@@ -59,8 +82,14 @@ struct MobileNetImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor x) {  // NCHW normalized -> logits
     for (auto& l : layers) x = l->forward(x);
     x = x.mean({2, 3});
-    return fc(dropout(x));
+    if (!qat) return fc(dropout(x));
+    return F::linear(dropout(x), FakeQuantWeights(fc->weight), fc->bias);
   }
+  void SetQat(bool on) {
+    qat = on;
+    for (auto& l : layers) l->qat = on;
+  }
+  bool qat = false;
   // Keeps every BatchNorm in inference mode while training (imported
   // weights: running statistics fixed, gamma/beta learnable).
   void SetTraining(bool on, bool frozen_bn) {
@@ -309,7 +338,7 @@ Result<TrainResult> Train(const TrainOptions& o) {
   // (2N layers), or all. Frozen layers also keep their BatchNorm statistics.
   auto first_trainable = [&](const TrainStage& st) -> size_t {
     const size_t layers = net->layers.size();
-    if (st.layers == "all") return 0;
+    if (st.layers == "all" || st.layers == "qat") return 0;
     if (st.layers == "head") return layers;
     const size_t blocks = static_cast<size_t>(std::stoi(st.layers.substr(3)));
     return layers - std::min(layers - 1, 2 * blocks);
@@ -319,6 +348,12 @@ Result<TrainResult> Train(const TrainOptions& o) {
   for (size_t si = 0; si < stages.size() && !stopped; ++si) {
     const TrainStage& st = stages[si];
     const size_t from = first_trainable(st);
+    // From a QAT stage on, the network trains and validates quantized, with
+    // its BatchNorm statistics fixed (they are folded into the weights).
+    if (st.layers == "qat") {
+      net->SetQat(true);
+      net->frozen_bn = true;
+    }
     std::vector<torch::Tensor> decay, no_decay;
     for (size_t l = 0; l < net->layers.size(); ++l) {
       for (auto& p : net->layers[l]->parameters()) {

@@ -23,7 +23,7 @@ start=$(date +%s)
 [ -d "$work/data/train" ] || "$tg" dataset --real "$shared/datasets/real" --real "$shared/datasets/extra" \
   --out "$work/data" --val-fraction 0 --sim-val 0 --per-class "${PER_CLASS:-800}" --real-share "${REAL_SHARE:-1.0}" \
   --resolution "${RESOLUTION:-128}" \
-  --cloud-composite 0.4 --seed "$seed"
+  --cloud-composite "${CLOUD_COMPOSITE:-0.4}" --optics "${OPTICS:-0}" --seed "$seed"
 "$tg" train --data "$work/data" --out "$work/ckpt" --alpha "${ALPHA:-0.25}" --resolution "${RESOLUTION:-128}" \
   --init "$shared/models/${INIT:-mobilenet_v1_0.25_128_quant.tflite}" --stages "$stages" --seed "$seed" \
   --threads "${THREADS:-1}"

@@ -1,5 +1,7 @@
 #include "ground/dataset.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -104,6 +106,80 @@ TEST(Augment, OpsSatLookCastsTowardCyan) {
   EXPECT_LT(r, b * 0.8);
 }
 
+// Plain options: no crop, colour, noise or JPEG, so that only the optics act.
+AugmentOptions OpticsOnly() {
+  AugmentOptions o;
+  o.min_crop_area = 1.f;
+  o.max_gain_jitter = 0.f;
+  o.color_jitter = 0.f;
+  o.max_noise_dn = 0.f;
+  o.jpeg_probability = 0.f;
+  return o;
+}
+
+TEST(Augment, LimbTurnsBetweenFiveAndThirtyPercentIntoDarkSpace) {
+  imaging::Image grey = imaging::MakeImage(96, 96, 3);
+  std::fill(grey.pixels.begin(), grey.pixels.end(), 128);
+  AugmentOptions o = OpticsOnly();
+  o.limb_probability = 1.f;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    Result<imaging::Image> a = Augment(grey, 64, o, seed);
+    ASSERT_TRUE(a.ok());
+    int dark = 0, unchanged = 0;
+    const int n = 64 * 64;
+    for (int p = 0; p < n; ++p) {
+      const uint8_t* px = &a->pixels[p * 3];
+      dark += px[0] < 40 && px[1] < 40 && px[2] < 40;
+      unchanged += px[0] == 128 && px[1] == 128 && px[2] == 128;
+    }
+    // Space (minus its airglow fringe) within the drawn 5..30 %; the Earth
+    // side outside the thin band is untouched.
+    EXPECT_GE(dark, n * 0.02) << "seed " << seed;
+    EXPECT_LE(dark, n * 0.31) << "seed " << seed;
+    EXPECT_GE(unchanged, n * 0.55) << "seed " << seed;
+  }
+  o.limb_probability = 0.f;
+  Result<imaging::Image> off = Augment(grey, 64, o, 1);
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(std::all_of(off->pixels.begin(), off->pixels.end(), [](uint8_t v) { return v == 128; }));
+}
+
+TEST(Augment, VignettingDarkensTheCornersAndDefocusSoftensEdges) {
+  imaging::Image grey = imaging::MakeImage(64, 64, 3);
+  std::fill(grey.pixels.begin(), grey.pixels.end(), 200);
+  AugmentOptions o = OpticsOnly();
+  o.vignetting_probability = 1.f;
+  Result<imaging::Image> v = Augment(grey, 64, o, 5);
+  ASSERT_TRUE(v.ok());
+  const auto at = [&](const imaging::Image& im, int x, int y) { return im.pixels[(y * 64 + x) * 3 + 1]; };
+  EXPECT_LT(at(*v, 0, 0) + 0, at(*v, 32, 32) * 0.9);
+  EXPECT_LT(at(*v, 63, 63) + 0, at(*v, 32, 32) * 0.9);
+
+  // Vertical stripes, 1 px: a defocus blur pulls them toward their mean.
+  imaging::Image stripes = imaging::MakeImage(64, 64, 3);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      for (int c = 0; c < 3; ++c) stripes.pixels[(y * 64 + x) * 3 + c] = (x % 2) ? 220 : 30;
+    }
+  }
+  o = OpticsOnly();
+  o.flips = false;
+  Result<imaging::Image> sharp = Augment(stripes, 64, o, 9);
+  o.blur_probability = 1.f;
+  Result<imaging::Image> soft = Augment(stripes, 64, o, 9);
+  ASSERT_TRUE(sharp.ok() && soft.ok());
+  // Same seed, same crop (the optics draw from their own stream).
+  const auto contrast = [&](const imaging::Image& im) {
+    double sum = 0;
+    for (int y = 0; y < 64; ++y) {
+      for (int x = 1; x < 64; ++x) sum += std::abs(at(im, x, y) - at(im, x - 1, y));
+    }
+    return sum;
+  };
+  EXPECT_GT(contrast(*sharp), 0.0);
+  EXPECT_LT(contrast(*soft), 0.6 * contrast(*sharp));
+}
+
 TEST(Dataset, BuildsABalancedGroupSplitDatasetDeterministically) {
   // A tiny "real" folder: 3 groups per class, 2 images each.
   const fs::path real = TempDir("real");
@@ -144,6 +220,12 @@ TEST(Dataset, BuildsABalancedGroupSplitDatasetDeterministically) {
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r1->data_sha256, r2->data_sha256);  // same seed, same bytes
   EXPECT_FALSE(BuildDataset(o).ok());           // refuses to overwrite
+  DatasetOptions bad = o;
+  bad.out_dir = (out2 / "bad").string();
+  bad.optics_share = 1.5;
+  Result<DatasetReport> refused = BuildDataset(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(std::string(refused.status().message()).find("optics"), std::string::npos) << refused.status().message();
   ASSERT_EQ(r1->classes.size(), 5u);
   for (const ClassBalance& b : r1->classes) {
     EXPECT_EQ(b.real_samples + b.sim_samples, 10) << b.cls;

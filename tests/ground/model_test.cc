@@ -10,6 +10,7 @@
 #include "ground/mobilenet.h"
 #include "ground/model_runner.h"
 #include "ground/tensor_archive.h"
+#include "ground/trainer.h"
 #include "imaging/det_math.h"
 #include "inference/model.h"
 
@@ -118,6 +119,24 @@ TEST(MobileNet, ValidateSpecRejectsBadResolutionAndWidth) {
   EXPECT_FALSE(ValidateSpec(s).ok());
   s.alpha = 1.f;
   EXPECT_TRUE(ValidateSpec(s).ok());
+}
+
+TEST(Stages, ParseLayersEpochsAndRatesAndNameABadItem) {
+  Result<std::vector<TrainStage>> st = ParseStages("head:2:3e-3,top6:3:1e-3,all:5:3e-4,qat:2:1e-4");
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  ASSERT_EQ(st->size(), 4u);
+  EXPECT_EQ((*st)[1].layers, "top6");
+  EXPECT_EQ((*st)[3].layers, "qat");
+  EXPECT_EQ((*st)[3].epochs, 2);
+  EXPECT_FLOAT_EQ((*st)[2].learning_rate, 3e-4f);
+  EXPECT_EQ(StagesText(*st), "head:2:0.003,top6:3:0.001,all:5:0.0003,qat:2:0.0001");
+  for (const char* bad : {"qatx:1:1e-3", "top14:1:1e-3", "all:0:1e-3", "all:1:2", "all:1", "head:1:1e-3,,all:1:1e-3"}) {
+    Result<std::vector<TrainStage>> r = ParseStages(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  Result<std::vector<TrainStage>> r = ParseStages("head:1:1e-3,qatx:1:1e-3");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("qatx:1:1e-3"), std::string::npos) << r.status().message();
 }
 
 TEST(TensorArchive, RoundTripsTensorsAndStrings) {

@@ -7,13 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include "ground/calibrate.h"
-#include "ground/cv.h"
 #include "config/mission.h"
 #include "ground/calibrate.h"
 #include "ground/cv.h"
 #include "ground/dataset.h"
-#include "ground/import.h"
 #include "ground/import.h"
 #include "ground/evaluate.h"
 #include "ground/export.h"
@@ -130,12 +127,13 @@ TEST(TrainingSmoke, InitFromPretrainedThenStagedFineTuning) {
   t.threads = 1;
   t.progress = false;
   t.init = init;
-  for (const char* stages : {"head:1:1e-3", "head:1:1e-3,all:1:1e-4"}) {
+  // The last: quantization-aware fine-tuning after the head.
+  for (const char* stages : {"head:1:1e-3", "head:1:1e-3,all:1:1e-4", "head:1:1e-3,qat:1:1e-4"}) {
     SCOPED_TRACE(stages);
     Result<std::vector<TrainStage>> st = ParseStages(stages);
     ASSERT_TRUE(st.ok());
     t.stages = *st;
-    t.out_dir = (root / (std::string("ckpt_") + std::to_string(st->size()))).string();
+    t.out_dir = (root / ("ckpt_" + StagesText(*st))).string();
     Result<TrainResult> tr = Train(t);
     ASSERT_TRUE(tr.ok()) << tr.status().message();
     Result<TensorArchive> ckpt = TensorArchive::Load(tr->last_checkpoint);
@@ -148,8 +146,14 @@ TEST(TrainingSmoke, InitFromPretrainedThenStagedFineTuning) {
     if (st->size() == 1) {
       EXPECT_EQ(w0, i0) << "a head-only stage changed the backbone";
     } else {
-      EXPECT_NE(w0, i0) << "the all stage did not train the backbone";
+      EXPECT_NE(w0, i0) << "the all/qat stage did not train the backbone";
     }
+    // Whatever the stages, the checkpoint exports and quantizes.
+    Result<FoldedNet> folded = FoldCheckpoint(*ckpt);
+    ASSERT_TRUE(folded.ok()) << folded.status().message();
+    Result<std::vector<uint8_t>> q8 = QuantizeNet(*folded, InfoFromArchive(*ckpt), (fs::path(d.out_dir) / "train").string(),
+                                                  8, {}, nullptr);
+    ASSERT_TRUE(q8.ok()) << q8.status().message();
     EXPECT_EQ(ckpt->tensors().at("pw13.bn.running_mean").values,
               imported->tensors().at("pw13.bn.running_mean").values);
     EXPECT_EQ(ckpt->tensors().at("pw13.bn.running_var").values,
@@ -178,6 +182,7 @@ TEST(TrainingSmoke, CrossValidationOutOfFoldAndZeroLossThresholds) {
   o.data.resolution = 32;
   o.data.per_class = 8;
   o.data.cloud_composite_share = 0.5;
+  o.data.optics_share = 0.5;
   o.train.spec.resolution = 32;
   o.train.init = testing::SharedPath("models/mobilenet_v1_0.25_128_quant.tflite");
   o.train.stages = {{"head", 1, 1e-3f}};
@@ -225,6 +230,20 @@ TEST(TrainingSmoke, CrossValidationOutOfFoldAndZeroLossThresholds) {
   const DecisionTable table = ReplayDecisions(hm, *policy, temperature, ProductBytes{});
   EXPECT_EQ(table.land_lost, 0);
   EXPECT_LE(table.nonland_full, static_cast<int>(0.02 * table.nonland));
+  // The cost of the zero-loss rule: level 0 is the chosen keep threshold;
+  // each land frame allowed to be lost discards at least as much non-land.
+  size_t at_risk = 0;
+  Result<std::vector<KeepCost>> costs = ZeroLossCost(hm, mission.config.triage, *choice, {0, 1, 2, 3}, &at_risk);
+  ASSERT_TRUE(costs.ok()) << costs.status().message();
+  ASSERT_FALSE(costs->empty());
+  EXPECT_EQ((*costs)[0].land_lost, 0);
+  EXPECT_EQ((*costs)[0].land_keep, choice->land_keep);
+  EXPECT_EQ((*costs)[0].nonland_discarded, table.nonland_discarded);
+  EXPECT_EQ(costs->size(), std::min<size_t>(4, at_risk + 1));
+  for (size_t i = 1; i < costs->size(); ++i) {
+    EXPECT_LE((*costs)[i].land_lost, static_cast<int>(i));
+    EXPECT_GE((*costs)[i].nonland_discarded, (*costs)[i - 1].nonland_discarded);
+  }
   fs::remove_all(root);
 }
 
