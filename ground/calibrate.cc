@@ -188,6 +188,9 @@ std::string DecisionTable::Table() const {
                 nonland > 0 ? 100.0 * nonland_discarded / nonland : 0.0, nonland_bytes / 1e6, queued_bytes / 1e6,
                 all_bytes > 0 ? 100.0 * (1.0 - queued_bytes / all_bytes) : 0.0);
   s += line;
+  if (queued_bytes > all_bytes && all_bytes > 0) {
+    s += "  (negative: these frames are smaller than the thumbnails kept of them, as with the dataset's small images)\n";
+  }
   if (!bytes_basis.empty()) s += "bytes " + bytes_basis + "\n";
   return s;
 }
@@ -258,6 +261,9 @@ Result<std::vector<KeepCost>> ZeroLossCost(const std::vector<OofRow>& rows, cons
     if (lost > at_risk.size()) break;
     ThresholdChoice c = choice;
     c.land_keep = lost < at_risk.size() ? std::max(0.f, at_risk[lost] - 1.f / 256.f) : config::kNever;
+    // Tied scores: losing `lost` frames may mean losing more; a keep
+    // threshold already listed is not listed again.
+    if (!out.empty() && out.back().land_keep == c.land_keep) continue;
     Result<config::TriageConfig> pol = ApplyChoice(policy, c);
     if (!pol.ok()) return pol.status();
     const DecisionTable d = ReplayDecisions(rows, *pol, t, ProductBytes{});

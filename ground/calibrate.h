@@ -87,7 +87,8 @@ Result<config::TriageConfig> ApplyChoice(const config::TriageConfig& policy, con
 // frames (`lost_levels`, ascending), the keep threshold that loses that many
 // of the land frames the other rules discard (lowest scores first), and the
 // non-land frames the policy then discards outright. Levels beyond the
-// number of such land frames are left out.
+// number of such land frames are left out, and so is a level whose
+// threshold (tied scores) an earlier level already gave.
 struct KeepCost {
   int land_lost = 0;
   float land_keep = config::kNever;
