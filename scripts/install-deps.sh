@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages triage needs, only those missing.
-# Needs root or sudo. Usage: scripts/install-deps.sh [--with-training]
+# Needs root or sudo. Usage: scripts/install-deps.sh [--with-training] [--with-armhf]
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git python3
@@ -10,12 +10,20 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
 )
-if [ "${1:-}" = "--with-training" ]; then
-  # Ground-side training (libtorch) and the independent .tflite reader check (Arm NN).
-  # The CpuRef backend is a separate package that --no-install-recommends never
-  # brings in: without it pyarmnn loads but offers no backend at all.
-  packages+=(libtorch-dev python3-pyarmnn libarmnn-cpuref-backend22 python3-numpy)
-fi
+for arg in "$@"; do
+  case $arg in
+    --with-training)
+      # Ground-side training (libtorch) and the independent .tflite reader check (Arm NN).
+      # The CpuRef backend is a separate package that --no-install-recommends never
+      # brings in: without it pyarmnn loads but offers no backend at all.
+      packages+=(libtorch-dev python3-pyarmnn libarmnn-cpuref-backend22 python3-numpy) ;;
+    --with-armhf)
+      # The flight target: the armhf cross toolchain and qemu user mode
+      # (GoogleTest is built from libgtest-dev's sources with it).
+      packages+=(g++-arm-linux-gnueabihf qemu-user) ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,16 +2,18 @@
 # The whole test suite: install what is missing, then
 #   1. build everything and run every ctest (unit, kernel, conformance, integration, fuzz replay);
 #   2. rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run the same tests;
-#   3. build the libFuzzer targets with clang-14 and fuzz each for FUZZ_SECONDS (default 30).
-# Stages can be chosen with TEST_STAGES="build asan fuzz". Exits non-zero on any failure.
+#   3. build the libFuzzer targets with clang-14 and fuzz each for FUZZ_SECONDS (default 30);
+#   4. cross-build the flight core for armhf (NEON, and without NEON) and run its
+#      tests, conformance included, under qemu-arm (scripts/armhf.sh).
+# Stages can be chosen with TEST_STAGES="build asan fuzz armhf". Exits non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${TRIAGE_SHARED_DIR:-$root/../shared}
 out=${TRIAGE_BUILD_DIR:-$root/build}
-stages=${TEST_STAGES:-build asan fuzz}
+stages=${TEST_STAGES:-build asan fuzz armhf}
 fuzz_seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
-"$root/scripts/install-deps.sh" --with-training
+"$root/scripts/install-deps.sh" --with-training --with-armhf
 
 passed=0
 configure_and_test() {  # <dir> <extra cmake args...>
@@ -27,17 +29,17 @@ configure_and_test() {  # <dir> <extra cmake args...>
 for stage in $stages; do
   case $stage in
     build)
-      echo "== [1/3] build and test (RelWithDebInfo)"
+      echo "== [1/4] build and test (RelWithDebInfo)"
       configure_and_test "$out/test" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIAGE_BUILD_BENCH=ON
       ;;
     asan)
-      echo "== [2/3] AddressSanitizer + UndefinedBehaviorSanitizer"
+      echo "== [2/4] AddressSanitizer + UndefinedBehaviorSanitizer"
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         configure_and_test "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DTRIAGE_SANITIZE=ON -DTRIAGE_BUILD_BENCH=OFF \
           -DCMAKE_CXX_FLAGS="-O1"
       ;;
     fuzz)
-      echo "== [3/3] libFuzzer (clang-14), ${fuzz_seconds}s per target"
+      echo "== [3/4] libFuzzer (clang-14), ${fuzz_seconds}s per target"
       cmake -S "$root" -B "$out/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
         -DCMAKE_CXX_COMPILER=clang++-14 -DTRIAGE_FUZZ=ON -DTRIAGE_BUILD_TESTS=ON -DTRIAGE_BUILD_BENCH=OFF \
         -DTRIAGE_SHARED_DIR="$shared" >/dev/null
@@ -47,6 +49,15 @@ for stage in $stages; do
       cmake --build "$out/fuzz" -j "$jobs" --target $fuzz_targets
       "$root/scripts/fuzz.sh" "$out/fuzz" "$fuzz_seconds"
       passed=$((passed + $(grep -c . "$out/fuzz/fuzz_targets.txt")))
+      ;;
+    armhf)
+      echo "== [4/4] armhf cross build, tests under qemu-arm"
+      TRIAGE_SHARED_DIR="$shared" JOBS="$jobs" "$root/scripts/armhf.sh" build
+      TRIAGE_SHARED_DIR="$shared" JOBS="$jobs" "$root/scripts/armhf.sh" test
+      for p in ${ARMHF_PRESETS:-armhf-core armhf-core-vfp}; do
+        n=$(grep -oE 'tests passed, 0 tests failed out of [0-9]+' "$root/build/$p/ctest.log" | grep -oE '[0-9]+$' || echo 0)
+        passed=$((passed + n))
+      done
       ;;
     *) echo "test: unknown stage $stage" >&2; exit 2 ;;
   esac
