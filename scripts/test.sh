@@ -52,9 +52,11 @@ for stage in $stages; do
       ;;
     armhf)
       echo "== [4/4] armhf cross build, tests under qemu-arm"
-      TRIAGE_SHARED_DIR="$shared" JOBS="$jobs" "$root/scripts/armhf.sh" build
+      native=""
+      [ -x "$out/test/app/triage-flight" ] && native=$out/test/app/triage-flight  # stage 1's, if it ran
+      TRIAGE_SHARED_DIR="$shared" JOBS="$jobs" TRIAGE_NATIVE_FLIGHT="$native" "$root/scripts/armhf.sh" build
       TRIAGE_SHARED_DIR="$shared" JOBS="$jobs" "$root/scripts/armhf.sh" test
-      for p in ${ARMHF_PRESETS:-armhf-core armhf-core-vfp}; do
+      for p in ${ARMHF_PRESETS:-armhf-core armhf-core-vfp armhf}; do
         n=$(grep -oE 'tests passed, 0 tests failed out of [0-9]+' "$root/build/$p/ctest.log" | grep -oE '[0-9]+$' || echo 0)
         passed=$((passed + n))
       done

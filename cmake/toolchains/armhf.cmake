@@ -30,4 +30,18 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 find_program(TRIAGE_QEMU_ARM qemu-arm REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${TRIAGE_QEMU_ARM} -L ${TRIAGE_ARM_LIBC_ROOT})
+if(TRIAGE_SYSROOT)
+  # The sysroot's libraries: found by the linker for indirect dependencies
+  # (-rpath-link) and by the guest's loader under qemu (LD_LIBRARY_PATH;
+  # qemu maps absolute paths under -L first, then falls back to the host's).
+  set(_triage_sysroot_libs ${TRIAGE_SYSROOT}/usr/lib/arm-linux-gnueabihf:${TRIAGE_SYSROOT}/lib/arm-linux-gnueabihf)
+  # Multiarch headers (openssl/opensslconf.h and the like) live beside the rest.
+  set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES ${TRIAGE_SYSROOT}/usr/include/arm-linux-gnueabihf)
+  set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES ${TRIAGE_SYSROOT}/usr/include/arm-linux-gnueabihf)
+  set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_triage_sysroot_libs}")
+  set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_triage_sysroot_libs}")
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${TRIAGE_QEMU_ARM} -L ${TRIAGE_ARM_LIBC_ROOT} -E
+      LD_LIBRARY_PATH=${_triage_sysroot_libs})
+else()
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${TRIAGE_QEMU_ARM} -L ${TRIAGE_ARM_LIBC_ROOT})
+endif()

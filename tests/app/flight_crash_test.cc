@@ -247,12 +247,17 @@ TEST(FlightCrash, KillNineUnderTheSupervisorRestartsTheFlightAndLosesNoAcceptedP
 
   // Generous heartbeat limits: only the kills end a child here. A child that
   // exits 0 (orbit done) ends supervision.
-  const Child sup = Spawn(kSupervisorBinary,
-                          {"--heartbeat-file", dir + "/heartbeat", "--heartbeat-timeout-ms", "20000",
-                           "--startup-grace-ms", "30000", "--backoff-initial-ms", "20", "--backoff-max-ms", "100",
-                           "--max-restarts", "-1", "--kill-grace-ms", "1000", "--poll-ms", "10", "--", kBinary,
-                           "--config", cfg, "--out", out, "--quiet", "--until-pass", "1"},
-                          dir + "/supervisor");
+  // (Cross builds: the supervisor starts the flight through the emulator.)
+  std::vector<std::string> sup_args = {"--heartbeat-file", dir + "/heartbeat", "--heartbeat-timeout-ms", "20000",
+                                       "--startup-grace-ms", "30000", "--backoff-initial-ms", "20",
+                                       "--backoff-max-ms", "100", "--max-restarts", "-1", "--kill-grace-ms", "1000",
+                                       "--poll-ms", "10", "--"};
+  for (const std::string& e : EmulatorPrefix()) sup_args.push_back(e);
+  for (const std::string& a : {kBinary, std::string("--config"), cfg, std::string("--out"), out,
+                               std::string("--quiet"), std::string("--until-pass"), std::string("1")}) {
+    sup_args.push_back(a);
+  }
+  const Child sup = Spawn(kSupervisorBinary, sup_args, dir + "/supervisor");
   Reaper reaper{sup.pid};
   std::mt19937 rng(20240601);
   std::uniform_int_distribution<int> delay_ms(std::max(2, orbit_ms / 40), std::max(4, orbit_ms / 10));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/config/mission_test_support.h"
+#include "tests/support/shared_paths.h"
 
 namespace triage::testing {
 
@@ -22,7 +23,8 @@ struct Child {
   std::string out_path, err_path;
 };
 
-inline Child Spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& log_prefix) {
+inline Child SpawnWith(const std::vector<std::string>& prefix, const std::string& binary,
+                       const std::vector<std::string>& args, const std::string& log_prefix) {
   Child c;
   c.out_path = log_prefix + ".out";
   c.err_path = log_prefix + ".err";
@@ -33,13 +35,26 @@ inline Child Spawn(const std::string& binary, const std::vector<std::string>& ar
     ::dup2(out, 1);
     ::dup2(err, 2);
     std::vector<char*> argv;
+    for (const std::string& a : prefix) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(const_cast<char*>(binary.c_str()));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   return c;
+}
+
+// Starts one of this build's binaries (cross builds: through the emulator).
+inline Child Spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& log_prefix) {
+  static const std::vector<std::string> prefix = EmulatorPrefix();
+  return SpawnWith(prefix, binary, args, log_prefix);
+}
+
+// Starts a binary of the host's own architecture, as it is.
+inline Child SpawnNative(const std::string& binary, const std::vector<std::string>& args,
+                         const std::string& log_prefix) {
+  return SpawnWith({}, binary, args, log_prefix);
 }
 
 // Exit code, 128 + signal when killed, or -1 on timeout (the child is then

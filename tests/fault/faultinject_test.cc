@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "fault/campaign.h"
+#include "tests/support/shared_paths.h"
 
 namespace triage::fault {
 namespace {
@@ -47,7 +48,7 @@ Row ParseLine(const std::string& line, std::string* site) {
 
 ToolRun RunTool(const std::string& args) {
   ToolRun run;
-  const std::string cmd = std::string(TRIAGE_FAULTINJECT_BIN) + " " + args + " 2>&1";
+  const std::string cmd = ::triage::testing::ShellCommandFor(TRIAGE_FAULTINJECT_BIN) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return run;
   char buf[4096];

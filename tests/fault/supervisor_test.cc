@@ -20,6 +20,7 @@
 #include "downlink/queue.h"
 #include "fault/supervisor.h"
 #include "tests/fault/test_util.h"
+#include "tests/support/shared_paths.h"
 
 namespace triage::fault {
 namespace {
@@ -54,9 +55,14 @@ int ReadPid(const std::string& dir) {
 class SupervisorProcess {
  public:
   SupervisorProcess(const std::vector<std::string>& supervisor_args, const std::vector<std::string>& child_args) {
-    std::vector<std::string> args = {TRIAGE_SUPERVISOR_BIN};
+    // Cross builds: the supervisor and the child it starts both run through
+    // the emulator.
+    const std::vector<std::string> emulator = ::triage::testing::EmulatorPrefix();
+    std::vector<std::string> args = emulator;
+    args.push_back(TRIAGE_SUPERVISOR_BIN);
     args.insert(args.end(), supervisor_args.begin(), supervisor_args.end());
     args.push_back("--");
+    args.insert(args.end(), emulator.begin(), emulator.end());
     args.push_back(TRIAGE_SUPERVISED_CHILD_BIN);
     args.insert(args.end(), child_args.begin(), child_args.end());
     std::vector<char*> argv;

@@ -34,4 +34,24 @@ std::vector<unsigned char> ReadFileBytes(const std::string& path) {
   return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
 }
 
+std::vector<std::string> EmulatorPrefix() {
+  // TRIAGE_TEST_EMULATOR: the emulator's arguments separated by '|'.
+  std::vector<std::string> out;
+  const std::string spec = TRIAGE_TEST_EMULATOR;
+  size_t start = 0;
+  while (start < spec.size()) {
+    size_t end = spec.find('|', start);
+    if (end == std::string::npos) end = spec.size();
+    if (end > start) out.push_back(spec.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string ShellCommandFor(const std::string& binary) {
+  std::string cmd;
+  for (const std::string& a : EmulatorPrefix()) cmd += "'" + a + "' ";
+  return cmd + binary;
+}
+
 }  // namespace triage::testing

@@ -17,6 +17,13 @@ std::string SourcePath(const std::string& relative);
 // Reads a whole file; fails the current test (and returns empty) if unreadable.
 std::vector<unsigned char> ReadFileBytes(const std::string& path);
 
+// The command that runs one of this build's binaries: empty natively; in a
+// cross build the emulator (qemu-arm -L ... ; CMAKE_CROSSCOMPILING_EMULATOR),
+// which a test puts before a binary it starts (there is no binfmt handler).
+std::vector<std::string> EmulatorPrefix();
+// EmulatorPrefix() + binary, joined for a shell command line.
+std::string ShellCommandFor(const std::string& binary);
+
 }  // namespace triage::testing
 
 #define TRIAGE_REQUIRE_SHARED()                                                        \
