@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -52,11 +53,15 @@ std::vector<Case> LoadCases() {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " / " << c.label; }
 
-class Conformance : public ::testing::TestWithParam<Case> {};
+// Every case runs with both kernel sets: the optimized kernels must give the
+// reference kernels' (and TensorFlow Lite's) bytes too, on every target.
+class Conformance : public ::testing::TestWithParam<std::tuple<Case, kernels::KernelSet>> {};
 
 TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   TRIAGE_REQUIRE_SHARED();
-  const Case& c = GetParam();
+  const Case& c = std::get<0>(GetParam());
+  InterpreterOptions options;
+  options.kernel_set = std::get<1>(GetParam());
   auto file = ReadFileAligned(SharedPath("models/" + c.model));
   ASSERT_TRUE(file.ok()) << file.status().message();
   auto model = Model::Create(file->span());
@@ -74,7 +79,7 @@ TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   ASSERT_TRUE(model.ok()) << model.status().message();
   OpResolver resolver;
   ASSERT_TRUE(AddAllBuiltinOps(resolver).ok());
-  Interpreter interp(*model, resolver);
+  Interpreter interp(*model, resolver, options);
   Status s = interp.PrepareAndAllocate();
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_EQ(interp.num_inputs(), c.inputs.size());
@@ -112,14 +117,20 @@ TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   }
 }
 
-std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.model.substr(0, info.param.model.find(".tflite")) + "__" + info.param.label;
+std::string CaseName(const ::testing::TestParamInfo<std::tuple<Case, kernels::KernelSet>>& info) {
+  const Case& c = std::get<0>(info.param);
+  std::string name = c.model.substr(0, c.model.find(".tflite")) + "__" + c.label + "__" +
+                     kernels::KernelSetName(std::get<1>(info.param));
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedReference, Conformance, ::testing::ValuesIn(LoadCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(SharedReference, Conformance,
+                         ::testing::Combine(::testing::ValuesIn(LoadCases()),
+                                            ::testing::Values(kernels::KernelSet::kReference,
+                                                              kernels::KernelSet::kOptimized)),
+                         CaseName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Conformance);
 
 TEST(ConformanceManifest, ListsCasesWhenSharedIsPresent) {
