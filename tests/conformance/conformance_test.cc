@@ -1,9 +1,10 @@
 // Runs every case of ../shared/reference (inputs fed to TensorFlow Lite and
 // the outputs it gave) through our interpreter. Quantized outputs must be
-// byte-identical; float outputs within 1e-5 relative. On a mismatch the
-// failure names the model, the case, the first differing element, and the
-// first operator whose output differs between our reference and optimized
-// kernel sets (a lockstep run), so a divergence can be bisected.
+// byte-identical; float outputs within 1e-5 relative. Every case runs with
+// the reference and with the optimized kernel set. On a mismatch the failure
+// names the model, the case, the kernel set and the first differing element;
+// `triage-infer --dump-tensors` / `--compare-tensors` then names the first
+// operator whose output differs.
 #include <cmath>
 #include <cstring>
 #include <fstream>
