@@ -108,10 +108,12 @@ Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o) {
       // The products, encoded as the flight loop encodes them (the class's
       // codecs), and the frame whole as the baseline.
       const config::ClassPolicy& policy = cfg.triage.classes[static_cast<size_t>(scores->class_id)];
+      size_t full_bytes = 0;
       if (r.decision.queue_full) {
         Result<Span<const uint8_t>> full = (*encoder)->EncodeFull(**frame, policy.full_codec);
         if (!full.ok()) return full.status().WithContext("%s: full product", file.c_str());
-        r.queued_bytes += full->size();
+        full_bytes = full->size();
+        r.queued_bytes += full_bytes;
       }
       if (r.decision.queue_thumbnail) {
         Result<Span<const uint8_t>> thumb = (*encoder)->EncodeThumbnail(
@@ -119,9 +121,13 @@ Result<FlightEvalResult> EvaluateFlightDecisions(const FlightEvalOptions& o) {
         if (!thumb.ok()) return thumb.status().WithContext("%s: thumbnail product", file.c_str());
         r.queued_bytes += thumb->size();
       }
-      Result<Span<const uint8_t>> whole = (*encoder)->EncodeFull(**frame, land_policy.full_codec);
-      if (!whole.ok()) return whole.status().WithContext("%s: whole frame", file.c_str());
-      r.whole_bytes = whole->size();
+      if (r.decision.queue_full && policy.full_codec == land_policy.full_codec) {
+        r.whole_bytes = full_bytes;  // the full product already is the frame whole
+      } else {
+        Result<Span<const uint8_t>> whole = (*encoder)->EncodeFull(**frame, land_policy.full_codec);
+        if (!whole.ok()) return whole.status().WithContext("%s: whole frame", file.c_str());
+        r.whole_bytes = whole->size();
+      }
       DecidedFrame f;
       f.truth = r.truth;
       f.decision = r.decision;

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr int kFrames = 40;
 
-// Every regular file under dir/sub, by relative path, with its bytes.
+// Every regular file under dir, by relative path, with its bytes.
 std::map<std::string, std::string> Files(const std::string& dir) {
   std::map<std::string, std::string> out;
   std::error_code ec;

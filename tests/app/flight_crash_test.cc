@@ -139,6 +139,17 @@ void ExpectContiguousCatalog(const downlink::Config& d) {
   EXPECT_EQ(*ids.rbegin(), 66u);
 }
 
+// Wall time of one uninterrupted orbit of `cfg` on this machine and build,
+// in its own output folder: the kill tests scale their delays from it.
+void MeasureOrbit(const std::string& cfg, const std::string& dir, int* orbit_ms) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult calibration = RunBinary(kBinary, {"--config", cfg, "--out", dir + "/calibration", "--quiet",
+                                                    "--until-pass", "1"}, dir + "/calibration_run", 300);
+  ASSERT_EQ(calibration.code, 0) << calibration.err;
+  *orbit_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - t0).count());
+}
+
 TEST(FlightCrash, KillNineAtRandomInstantsLosesNoAcceptedProduct) {
   CrashMission m;
   ASSERT_NO_FATAL_FAILURE(SetUpCrashMission("triage_flight_crash_", "", &m));
@@ -148,12 +159,8 @@ TEST(FlightCrash, KillNineAtRandomInstantsLosesNoAcceptedProduct) {
   // Kill delays scale with how long one uninterrupted orbit takes on this
   // machine (and build), so that about 0.8 of an orbit elapses over all
   // rounds: most kills land mid-run and the orbit is still unfinished.
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult calibration = RunBinary(kBinary, {"--config", cfg, "--out", dir + "/calibration", "--quiet",
-                                                    "--until-pass", "1"}, dir + "/calibration_run", 300);
-  ASSERT_EQ(calibration.code, 0) << calibration.err;
-  const int orbit_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::steady_clock::now() - t0).count());
+  int orbit_ms = 0;
+  ASSERT_NO_FATAL_FAILURE(MeasureOrbit(cfg, dir, &orbit_ms));
   std::mt19937 rng(20240517);
   std::uniform_int_distribution<int> delay_ms(std::max(2, orbit_ms / 80), std::max(4, orbit_ms / 15));
   int killed_mid_run = 0;
@@ -238,12 +245,8 @@ TEST(FlightCrash, KillNineUnderTheSupervisorRestartsTheFlightAndLosesNoAcceptedP
   // As above, kill delays scale with one uninterrupted orbit of this very
   // configuration (fault layer on) on this machine and build: over all
   // rounds about 0.6 of an orbit elapses, so most kills land mid-run.
-  const auto t0 = std::chrono::steady_clock::now();
-  const RunResult calibration = RunBinary(kBinary, {"--config", cfg, "--out", dir + "/calibration", "--quiet",
-                                                    "--until-pass", "1"}, dir + "/calibration_run", 300);
-  ASSERT_EQ(calibration.code, 0) << calibration.err;
-  const int orbit_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::steady_clock::now() - t0).count());
+  int orbit_ms = 0;
+  ASSERT_NO_FATAL_FAILURE(MeasureOrbit(cfg, dir, &orbit_ms));
 
   // Generous heartbeat limits: only the kills end a child here. A child that
   // exits 0 (orbit done) ends supervision.

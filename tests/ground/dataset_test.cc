@@ -87,15 +87,22 @@ TEST(Augment, DeterministicBySeedAndSized) {
   EXPECT_FALSE(Augment(gray, 32, o, 1).ok());
 }
 
-TEST(Augment, OpsSatLookCastsTowardCyan) {
-  imaging::Image grey = imaging::MakeImage(64, 64, 3);
-  std::fill(grey.pixels.begin(), grey.pixels.end(), 128);
+// Plain options: no crop, colour, noise or JPEG, so that only the effect under test acts.
+AugmentOptions PlainOptions() {
   AugmentOptions o;
-  o.opssat_look_probability = 1.f;
+  o.min_crop_area = 1.f;
   o.max_gain_jitter = 0.f;
   o.color_jitter = 0.f;
   o.max_noise_dn = 0.f;
   o.jpeg_probability = 0.f;
+  return o;
+}
+
+TEST(Augment, OpsSatLookCastsTowardCyan) {
+  imaging::Image grey = imaging::MakeImage(64, 64, 3);
+  std::fill(grey.pixels.begin(), grey.pixels.end(), 128);
+  AugmentOptions o = PlainOptions();
+  o.opssat_look_probability = 1.f;
   Result<imaging::Image> a = Augment(grey, 32, o, 3);
   ASSERT_TRUE(a.ok());
   double r = 0, b = 0;
@@ -106,21 +113,10 @@ TEST(Augment, OpsSatLookCastsTowardCyan) {
   EXPECT_LT(r, b * 0.8);
 }
 
-// Plain options: no crop, colour, noise or JPEG, so that only the optics act.
-AugmentOptions OpticsOnly() {
-  AugmentOptions o;
-  o.min_crop_area = 1.f;
-  o.max_gain_jitter = 0.f;
-  o.color_jitter = 0.f;
-  o.max_noise_dn = 0.f;
-  o.jpeg_probability = 0.f;
-  return o;
-}
-
 TEST(Augment, LimbTurnsBetweenFiveAndThirtyPercentIntoDarkSpace) {
   imaging::Image grey = imaging::MakeImage(96, 96, 3);
   std::fill(grey.pixels.begin(), grey.pixels.end(), 128);
-  AugmentOptions o = OpticsOnly();
+  AugmentOptions o = PlainOptions();
   o.limb_probability = 1.f;
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     Result<imaging::Image> a = Augment(grey, 64, o, seed);
@@ -147,7 +143,7 @@ TEST(Augment, LimbTurnsBetweenFiveAndThirtyPercentIntoDarkSpace) {
 TEST(Augment, VignettingDarkensTheCornersAndDefocusSoftensEdges) {
   imaging::Image grey = imaging::MakeImage(64, 64, 3);
   std::fill(grey.pixels.begin(), grey.pixels.end(), 200);
-  AugmentOptions o = OpticsOnly();
+  AugmentOptions o = PlainOptions();
   o.vignetting_probability = 1.f;
   Result<imaging::Image> v = Augment(grey, 64, o, 5);
   ASSERT_TRUE(v.ok());
@@ -162,7 +158,7 @@ TEST(Augment, VignettingDarkensTheCornersAndDefocusSoftensEdges) {
       for (int c = 0; c < 3; ++c) stripes.pixels[(y * 64 + x) * 3 + c] = (x % 2) ? 220 : 30;
     }
   }
-  o = OpticsOnly();
+  o = PlainOptions();
   o.flips = false;
   Result<imaging::Image> sharp = Augment(stripes, 64, o, 9);
   o.blur_probability = 1.f;
