@@ -7,7 +7,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libopencv-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev libpthreadpool-dev
   clang-14 libclang-rt-14-dev
 )
 for arg in "$@"; do
