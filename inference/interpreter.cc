@@ -29,6 +29,19 @@ class Interpreter::PrepareCtx final : public PrepareContext {
     return p;
   }
   void SetOpData(void* data) override { interp_.ops_[static_cast<size_t>(index_)].op_data = data; }
+  const kernels::KernelTable& kernels() const override { return *interp_.kernels_; }
+  const void* PackGemm(const kernels::optimized::GemmPackSource& source) override {
+    const size_t bytes = kernels::optimized::PackedGemmBytes(source.n, source.k);
+    const size_t blocks = (bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+    std::unique_ptr<std::max_align_t[]> block(new (std::nothrow) std::max_align_t[blocks == 0 ? 1 : blocks]());
+    if (!block || bytes == 0) return nullptr;
+    void* p = block.get();
+    interp_.op_blocks_.push_back(std::move(block));
+    interp_.packed_bytes_ += blocks * sizeof(std::max_align_t);
+    kernels::optimized::PackGemm(source, p);
+    interp_.packed_regions_.push_back(PackedRegion{static_cast<const uint8_t*>(p), bytes, source});
+    return p;
+  }
 
  private:
   Interpreter& interp_;
@@ -93,6 +106,8 @@ Status Interpreter::PrepareUnchecked() {
   ops_.assign(ops.size(), OpState{});
   op_blocks_.clear();
   op_data_bytes_ = 0;
+  packed_bytes_ = 0;
+  packed_regions_.clear();
   // Resolve every operator first, so an unsupported operator is reported by
   // name before any operator-specific validation runs.
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -233,6 +248,13 @@ TensorView Interpreter::input(size_t i) const {
 
 TensorView Interpreter::output(size_t i) const {
   return i < model_.outputs().size() ? tensor(model_.outputs()[i]) : TensorView{};
+}
+
+bool Interpreter::RepackRegion(size_t i) noexcept {
+  if (i >= packed_regions_.size()) return false;
+  const PackedRegion& r = packed_regions_[i];
+  kernels::optimized::PackGemm(r.source, const_cast<uint8_t*>(r.data));
+  return true;
 }
 
 }  // namespace triage::inference

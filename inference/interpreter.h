@@ -60,6 +60,14 @@ struct TensorView {
   T* As() const { return reinterpret_cast<T*>(data); }
 };
 
+// A block of packed weights (PrepareContext::PackGemm): read-only after
+// Prepare, derived only from the model's constant tensors (source).
+struct PackedRegion {
+  const uint8_t* data = nullptr;
+  size_t bytes = 0;
+  kernels::optimized::GemmPackSource source;
+};
+
 class Interpreter {
  public:
   Interpreter(const Model& model, const OpResolver& resolver, const InterpreterOptions& options = {});
@@ -95,7 +103,14 @@ class Interpreter {
 
   const Model& model() const { return model_; }
   size_t arena_bytes() const { return arena_bytes_; }        // planned activation memory
-  size_t op_data_bytes() const { return op_data_bytes_; }    // precomputed per-op data
+  size_t op_data_bytes() const { return op_data_bytes_; }    // precomputed per-op data and scratch
+  size_t packed_bytes() const { return packed_bytes_; }      // packed weights (optimized kernels)
+  Span<const PackedRegion> packed_regions() const {
+    return Span<const PackedRegion>(packed_regions_.data(), packed_regions_.size());
+  }
+  // Re-derives packed region i in place from its source (the scrubber's
+  // repair of a packed-weight upset). No allocation; false if i is out of range.
+  bool RepackRegion(size_t i) noexcept;
   const kernels::KernelTable& kernels() const { return *kernels_; }
   bool prepared() const { return prepared_; }
   bool allocated() const { return allocated_; }
@@ -120,6 +135,8 @@ class Interpreter {
   Span<uint8_t> arena_;
   size_t arena_bytes_ = 0;
   size_t op_data_bytes_ = 0;
+  size_t packed_bytes_ = 0;
+  std::vector<PackedRegion> packed_regions_;
   bool prepared_ = false;
   bool allocated_ = false;
 };

@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "inference/model.h"
 #include "kernels/kernel_table.h"
+#include "kernels/optimized/gemm.h"
 
 namespace triage::inference {
 
@@ -72,6 +73,14 @@ class PrepareContext {
     return items;
   }
   virtual void SetOpData(void* data) = 0;
+  // The kernel set this interpreter runs (its Eval will see the same table).
+  virtual const kernels::KernelTable& kernels() const = 0;
+  // Packs weights for the optimized GEMM (kernels/optimized/gemm.h) into
+  // storage counted apart from op data (Interpreter::packed_bytes) and listed
+  // with its source (Interpreter::packed_regions), so the fault layer can
+  // check this second copy of the weights and re-derive it in place.
+  // nullptr if it cannot allocate.
+  virtual const void* PackGemm(const kernels::optimized::GemmPackSource& source) = 0;
 };
 
 class EvalContext {

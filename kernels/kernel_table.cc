@@ -1,5 +1,8 @@
 #include "kernels/kernel_table.h"
 
+#include "kernels/optimized/conv.h"
+#include "kernels/optimized/ukernels.h"
+
 namespace triage::kernels {
 namespace {
 
@@ -33,12 +36,103 @@ KernelTable MakeReferenceTable() {
   return t;
 }
 
-// No optimized kernels are built yet: the optimized set is the reference set
-// under another name, so callers can already select it and cross-check.
+// Whole-tensor entry points of one optimized variant. U names the variant's
+// micro-kernel table. Each falls back to the reference kernel where its fast
+// path does not apply (no packed weights, depth multiplier > 1).
+using UkernelsFn = const optimized::Ukernels& (*)();
+
+template <UkernelsFn U, typename T, void (*Ref)(const ConvParams&, const Shape&, const T*, const Shape&, const T*,
+                                                const int32_t*, const Shape&, T*)>
+void Conv(const ConvParams& p, const Shape& input_shape, const T* input, const Shape& filter_shape, const T* filter,
+          const int32_t* bias, const Shape& output_shape, T* output) {
+  if (p.packed == nullptr || p.scratch == nullptr) {
+    Ref(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
+    return;
+  }
+  const int rows = output_shape.Dim(0) * output_shape.Dim(1) * output_shape.Dim(2);
+  optimized::ConvGemmRows<T>(U(), p, input_shape, input, filter_shape, output_shape, output, 0, rows, p.scratch);
+}
+
+template <UkernelsFn U, typename T,
+          void (*Ref)(const DepthwiseParams&, const Shape&, const T*, const Shape&, const T*, const int32_t*,
+                      const Shape&, T*)>
+void Depthwise(const DepthwiseParams& p, const Shape& input_shape, const T* input, const Shape& filter_shape,
+               const T* filter, const int32_t* bias, const Shape& output_shape, T* output) {
+  if (p.depth_multiplier != 1) {
+    Ref(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
+    return;
+  }
+  optimized::DepthwiseRows<T>(U(), p, input_shape, input, filter_shape, filter, bias, output_shape, output, 0,
+                              output_shape.Dim(0) * output_shape.Dim(1));
+}
+
+template <UkernelsFn U, typename T,
+          void (*Ref)(const FullyConnectedParams&, const T*, const T*, const int32_t*, T*)>
+void FullyConnected(const FullyConnectedParams& p, const T* input, const T* filter, const int32_t* bias,
+                    T* output) {
+  if (p.packed == nullptr || p.scratch == nullptr) {
+    Ref(p, input, filter, bias, output);
+    return;
+  }
+  optimized::FullyConnectedRows<T>(U(), p, input, output, 0, p.batches, p.scratch);
+}
+
+template <UkernelsFn U, typename T>
+void AveragePool(const PoolParams& p, const Shape& input_shape, const T* input, const Shape& output_shape,
+                 T* output) {
+  optimized::AveragePoolRows<T>(U(), p, input_shape, input, output_shape, output, 0,
+                                output_shape.Dim(0) * output_shape.Dim(1));
+}
+
+template <UkernelsFn U>
 KernelTable MakeOptimizedTable() {
   KernelTable t = MakeReferenceTable();
-  t.name = "optimized";
+  t.name = "optimized";  // U().isa names the instruction set
+  t.ukernels = &U();
+  t.conv_uint8 = &Conv<U, uint8_t, &reference::ConvUint8>;
+  t.conv_int8 = &Conv<U, int8_t, &reference::ConvInt8PerChannel>;
+  t.depthwise_uint8 = &Depthwise<U, uint8_t, &reference::DepthwiseConvUint8>;
+  t.depthwise_int8 = &Depthwise<U, int8_t, &reference::DepthwiseConvInt8PerChannel>;
+  t.fully_connected_uint8 = &FullyConnected<U, uint8_t, &reference::FullyConnectedUint8>;
+  t.fully_connected_int8 = &FullyConnected<U, int8_t, &reference::FullyConnectedInt8>;
+  t.average_pool_uint8 = &AveragePool<U, uint8_t>;
+  t.average_pool_int8 = &AveragePool<U, int8_t>;
   return t;
+}
+
+const optimized::Ukernels& Portable() { return optimized::PortableUkernels(); }
+const optimized::Ukernels& Sse41() { return *optimized::Sse41Ukernels(); }
+const optimized::Ukernels& Avx2() { return *optimized::Avx2Ukernels(); }
+const optimized::Ukernels& Neon() { return *optimized::NeonUkernels(); }
+
+bool CpuHas(const char* feature) {
+#if defined(__x86_64__) || defined(__i386__)
+  // GCC/Clang's check includes the OS's support for the AVX register state.
+  __builtin_cpu_init();
+  if (feature[0] == 'a') return __builtin_cpu_supports("avx2");
+  return __builtin_cpu_supports("sse4.1");
+#else
+  (void)feature;
+  return false;
+#endif
+}
+
+struct Variants {
+  KernelTable tables[3];
+  int count = 0;
+};
+
+const Variants& AllVariants() {
+  static const Variants v = [] {
+    Variants out;
+    out.tables[out.count++] = MakeOptimizedTable<&Portable>();
+    if (optimized::NeonUkernels() != nullptr) out.tables[out.count++] = MakeOptimizedTable<&Neon>();
+    if (optimized::Sse41Ukernels() != nullptr && CpuHas("sse4.1"))
+      out.tables[out.count++] = MakeOptimizedTable<&Sse41>();
+    if (optimized::Avx2Ukernels() != nullptr && CpuHas("avx2")) out.tables[out.count++] = MakeOptimizedTable<&Avx2>();
+    return out;
+  }();
+  return v;
 }
 
 }  // namespace
@@ -47,10 +141,17 @@ const char* KernelSetName(KernelSet set) {
   return set == KernelSet::kReference ? "reference" : "optimized";
 }
 
+int OptimizedVariantCount() { return AllVariants().count; }
+
+const KernelTable& OptimizedVariant(int i) {
+  const Variants& v = AllVariants();
+  return v.tables[i < 0 ? 0 : (i >= v.count ? v.count - 1 : i)];
+}
+
 const KernelTable& GetKernelTable(KernelSet set) {
   static const KernelTable reference_table = MakeReferenceTable();
-  static const KernelTable optimized_table = MakeOptimizedTable();
-  return set == KernelSet::kReference ? reference_table : optimized_table;
+  if (set == KernelSet::kReference) return reference_table;
+  return OptimizedVariant(OptimizedVariantCount() - 1);
 }
 
 }  // namespace triage::kernels

@@ -16,6 +16,10 @@
 #include "kernels/reference/pooling.h"
 #include "kernels/reference/softmax.h"
 
+namespace triage::kernels::optimized {
+struct Ukernels;
+}
+
 namespace triage::kernels {
 
 template <typename T>
@@ -53,6 +57,11 @@ struct KernelTable {
   SoftmaxFn<float> softmax_float = nullptr;
   SoftmaxFn<uint8_t> softmax_uint8 = nullptr;
   SoftmaxFn<int8_t> softmax_int8 = nullptr;
+  // Optimized tables only: the micro-kernels behind them, for the row-range
+  // drivers in kernels/optimized/conv.h (used to split work between
+  // threads). When set, Prepare packs quantized CONV_2D and FULLY_CONNECTED
+  // weights (optimized::PackGemm) into ConvParams/FullyConnectedParams.packed.
+  const optimized::Ukernels* ukernels = nullptr;
 };
 
 enum class KernelSet : uint8_t {
@@ -64,6 +73,13 @@ const char* KernelSetName(KernelSet set);
 // Complete table (every entry non-null) for the requested set. Static storage;
 // safe to share between threads.
 const KernelTable& GetKernelTable(KernelSet set);
+
+// Every optimized variant this build has and this CPU can run, slowest
+// first: portable C++, then SSE4.1 and AVX2 (x86-64, chosen by the CPU's
+// features) or NEON (ARMv7, compile-time). GetKernelTable(kOptimized) is the
+// last one. All give the reference's bytes; tests run each of them.
+int OptimizedVariantCount();
+const KernelTable& OptimizedVariant(int i);
 
 }  // namespace triage::kernels
 

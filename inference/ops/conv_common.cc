@@ -3,6 +3,20 @@
 #include <cmath>
 
 namespace triage::inference::ops {
+namespace {
+
+// A plain (one-group) quantized convolution runs as a GEMM over the filter
+// seen as [out_d, f_h * f_w * in_d]; depthwise and grouped ones read the
+// filter in place.
+Status PackConvWeights(PrepareContext& ctx, const TensorSpec& filter, const TensorSpec* bias, bool depthwise,
+                       int in_d, kernels::ConvParams* p) {
+  if (depthwise || filter.shape.dims[3] != in_d) return Status::Ok();
+  const int n = filter.shape.dims[0];
+  const int k = filter.shape.dims[1] * filter.shape.dims[2] * filter.shape.dims[3];
+  return PackGemmWeights(ctx, filter, bias, n, k, p->input_offset, p->filter_offset, &p->packed, &p->scratch);
+}
+
+}  // namespace
 
 Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwise) {
   TRIAGE_RETURN_IF_ERROR(ExpectCounts(ctx, 2, 3, 1));
@@ -119,7 +133,7 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
     TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(input_product_scale / static_cast<double>(output_scale), &p.output_multiplier,
                                 &shift));
     p.output_shift = shift;
-    return Status::Ok();
+    return PackConvWeights(ctx, *filter, bias, depthwise, in_d, &p);
   }
 
   // int8: symmetric per-channel (or per-tensor broadcast) filters.
@@ -148,7 +162,7 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
   }
   p.per_channel_multiplier = multipliers;
   p.per_channel_shift = shifts;
-  return Status::Ok();
+  return PackConvWeights(ctx, *filter, bias, depthwise, in_d, &p);
 }
 
 }  // namespace triage::inference::ops

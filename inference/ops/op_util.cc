@@ -1,5 +1,7 @@
 #include "inference/ops/op_util.h"
 
+#include "kernels/optimized/gemm.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -159,6 +161,36 @@ kernels::QuantizedRange QuantizedActivationRange(kernels::Activation act, const 
   if (output.quant.scales.empty()) return {qmin, qmax};
   return kernels::ActivationRangeQuantized(act, output.quant.scales[0],
                                            static_cast<int32_t>(output.quant.zero_points[0]), qmin, qmax);
+}
+
+Status PackGemmWeights(PrepareContext& ctx, const TensorSpec& filter, const TensorSpec* bias, int n, int k,
+                       int32_t input_offset, int32_t filter_offset, const void** packed, void** scratch) {
+  *packed = nullptr;
+  *scratch = nullptr;
+  if (ctx.kernels().ukernels == nullptr || !filter.is_constant() || (bias && !bias->is_constant())) {
+    return Status::Ok();
+  }
+  if (filter.type != DataType::kInt8 && filter.type != DataType::kUint8) return Status::Ok();
+  if (static_cast<int64_t>(n) * k != static_cast<int64_t>(filter.bytes)) {
+    return Status::Error(StatusCode::kInternal, "filter of %zu bytes is not %d x %d", filter.bytes, n, k);
+  }
+  kernels::optimized::GemmPackSource source;
+  source.filter = filter.data;
+  source.bias = bias ? bias->data : nullptr;
+  source.n = n;
+  source.k = k;
+  source.input_offset = input_offset;
+  source.filter_offset = filter_offset;
+  source.filter_signed = filter.type == DataType::kInt8;
+  const void* blob = ctx.PackGemm(source);
+  void* work = ctx.AllocatePersistent(kernels::optimized::GemmScratchBytes(k));
+  if (blob == nullptr || work == nullptr) {
+    return Status::Error(StatusCode::kResourceExhausted, "cannot allocate %zu bytes of packed weights",
+                         kernels::optimized::PackedGemmBytes(n, k));
+  }
+  *packed = blob;
+  *scratch = work;
+  return Status::Ok();
 }
 
 }  // namespace triage::inference::ops

@@ -26,6 +26,11 @@ struct ConvParams {
   const int32_t* per_channel_shift = nullptr;
   QuantizedRange qrange{0, 0};
   FloatRange frange{0, 0};
+  // Set at Prepare for the optimized kernels, ignored by the reference ones:
+  // weights laid out by optimized::PackGemm (persistent, read-only at Eval)
+  // and scratch for one worker (optimized::GemmScratchBytes).
+  const void* packed = nullptr;
+  void* scratch = nullptr;
 };
 
 namespace reference {

@@ -20,6 +20,9 @@ struct FullyConnectedParams {
   int output_shift = 0;
   QuantizedRange qrange{0, 0};
   FloatRange frange{0, 0};
+  // Optimized kernels only (see ConvParams): packed weights and scratch.
+  const void* packed = nullptr;
+  void* scratch = nullptr;
 };
 
 namespace reference {

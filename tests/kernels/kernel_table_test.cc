@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/optimized/ukernels.h"
 #include "tests/kernels/kernel_test_util.h"
 #include "tests/kernels/op_runner.h"
 
@@ -67,7 +68,8 @@ std::vector<std::pair<const char*, const void*>> Entries(const KernelTable& t) {
 TEST(KernelTable, EveryEntryOfEverySetIsNonNull) {
   for (KernelSet set : kAllSets) {
     const auto entries = Entries(GetKernelTable(set));
-    EXPECT_EQ(entries.size(), sizeof(KernelTable) / sizeof(void*) - 1) << "update Entries() for new table fields";
+    // Every pointer but the name and the micro-kernel table is a kernel.
+    EXPECT_EQ(entries.size(), sizeof(KernelTable) / sizeof(void*) - 2) << "update Entries() for new table fields";
     for (const auto& e : entries) EXPECT_NE(e.second, nullptr) << KernelSetName(set) << "." << e.first;
   }
 }
@@ -314,9 +316,20 @@ std::string CompareSoftmax(const KernelTable& set, uint32_t seed) {
   return "";
 }
 
-class SetVsReference : public ::testing::TestWithParam<KernelSet> {
+// Every table under test: the reference itself (the harness's own sanity),
+// then every optimized variant this build has and this CPU runs (portable,
+// sse41, avx2 on x86-64; portable, neon on armhf).
+std::vector<const KernelTable*> TablesUnderTest() {
+  std::vector<const KernelTable*> out{&Ref()};
+  for (int i = 0; i < OptimizedVariantCount(); ++i) out.push_back(&OptimizedVariant(i));
+  return out;
+}
+
+std::string TableName(const KernelTable& t) { return t.ukernels ? std::string("optimized_") + t.ukernels->isa : t.name; }
+
+class SetVsReference : public ::testing::TestWithParam<const KernelTable*> {
  protected:
-  const KernelTable& Set() const { return GetKernelTable(GetParam()); }
+  const KernelTable& Set() const { return *GetParam(); }
 };
 
 TEST_P(SetVsReference, ConvIsByteIdentical) { EXPECT_EQ(CompareConv(Set(), false, 81), ""); }
@@ -326,10 +339,40 @@ TEST_P(SetVsReference, PoolingIsByteIdentical) { EXPECT_EQ(ComparePooling(Set(),
 TEST_P(SetVsReference, AddAndMulAreByteIdentical) { EXPECT_EQ(CompareAddMul(Set(), 85), ""); }
 TEST_P(SetVsReference, SoftmaxIsByteIdentical) { EXPECT_EQ(CompareSoftmax(Set(), 86), ""); }
 
-INSTANTIATE_TEST_SUITE_P(AllSets, SetVsReference, ::testing::ValuesIn(kAllSets),
-                         [](const ::testing::TestParamInfo<KernelSet>& info) {
-                           return std::string(KernelSetName(info.param));
+// The randomized differential sweep: 40 seeds of every comparison above,
+// i.e. 3,600 convolutions, 3,600 depthwise convolutions (float, uint8 and
+// int8 each), 12,000 fully connected and 7,200 pooling cases per table, over
+// shapes, strides, padding, dilation, zero points, scales (so multipliers and
+// shifts), activation ranges and full-range raw inputs that saturate.
+TEST_P(SetVsReference, RandomizedSweepIsByteIdentical) {
+  for (uint32_t seed = 1000; seed < 1040; ++seed) {
+    ASSERT_EQ(CompareConv(Set(), false, seed), "") << "seed " << seed;
+    ASSERT_EQ(CompareConv(Set(), true, seed + 100), "") << "seed " << seed + 100;
+    ASSERT_EQ(CompareFullyConnected(Set(), seed + 200), "") << "seed " << seed + 200;
+    ASSERT_EQ(ComparePooling(Set(), seed + 300), "") << "seed " << seed + 300;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSets, SetVsReference, ::testing::ValuesIn(TablesUnderTest()),
+                         [](const ::testing::TestParamInfo<const KernelTable*>& info) {
+                           return TableName(*info.param);
                          });
+
+TEST(KernelTable, OptimizedSetIsTheFastestVariantThisCpuRuns) {
+  ASSERT_GE(OptimizedVariantCount(), 1);
+  EXPECT_EQ(&GetKernelTable(KernelSet::kOptimized), &OptimizedVariant(OptimizedVariantCount() - 1));
+  EXPECT_STREQ(OptimizedVariant(0).ukernels->isa, "portable");
+  for (int i = 0; i < OptimizedVariantCount(); ++i) ASSERT_NE(OptimizedVariant(i).ukernels, nullptr);
+#if defined(__ARM_NEON)
+  EXPECT_STREQ(GetKernelTable(KernelSet::kOptimized).ukernels->isa, "neon");
+#endif
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    EXPECT_STREQ(GetKernelTable(KernelSet::kOptimized).ukernels->isa, "avx2");
+  }
+#endif
+}
 
 // --- The harness must catch a kernel that is off by one LSB in one element ------------
 

@@ -1,5 +1,7 @@
 #include "tests/kernels/op_runner.h"
 
+#include "kernels/optimized/gemm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -132,6 +134,29 @@ void QuantizedConv<T>::SetOutput(const QuantSpec& out) {
   params.qrange = ActivationRangeQuantized(spec.act, out_q.scale, out_q.zero_point, TypeMin<T>(), TypeMax<T>());
 }
 
+// What the interpreter's Prepare does for an optimized table: packs the
+// n x k filter (kernels/optimized/gemm.h) and sizes one worker's scratch.
+struct PackedForTest {
+  std::vector<int32_t> blob, scratch;  // int32 storage: aligned for the packed header
+  void Pack(const KernelTable& t, const void* filter, bool is_signed, const int32_t* bias, int n, int k,
+            int32_t input_offset, int32_t filter_offset, const void** packed, void** work) {
+    if (t.ukernels == nullptr) return;
+    optimized::GemmPackSource src;
+    src.filter = static_cast<const uint8_t*>(filter);
+    src.bias = reinterpret_cast<const uint8_t*>(bias);
+    src.n = n;
+    src.k = k;
+    src.input_offset = input_offset;
+    src.filter_offset = filter_offset;
+    src.filter_signed = is_signed;
+    blob.assign(optimized::PackedGemmBytes(n, k) / 4 + 1, 0);
+    scratch.assign(optimized::GemmScratchBytes(k) / 4 + 1, 0);
+    optimized::PackGemm(src, blob.data());
+    *packed = blob.data();
+    *work = scratch.data();
+  }
+};
+
 template <typename T>
 std::vector<T> QuantizedConv<T>::Run(const KernelTable& t) const {
   DepthwiseParams p = params;
@@ -139,6 +164,12 @@ std::vector<T> QuantizedConv<T>::Run(const KernelTable& t) const {
   p.per_channel_shift = shifts.data();
   std::vector<T> out(static_cast<size_t>(geo.output.FlatSize()));
   const int32_t* b = bias.empty() ? nullptr : bias.data();
+  PackedForTest packed;
+  if (!spec.depthwise && geo.filter.Dim(3) == geo.input.Dim(3)) {
+    packed.Pack(t, filter.data(), std::is_signed_v<T>, b, geo.filter.Dim(0),
+                geo.filter.Dim(1) * geo.filter.Dim(2) * geo.filter.Dim(3), p.input_offset, p.filter_offset,
+                &p.packed, &p.scratch);
+  }
   if constexpr (std::is_same<T, uint8_t>::value) {
     if (spec.depthwise) {
       t.depthwise_uint8(p, geo.input, input.data(), geo.filter, filter.data(), b, geo.output, out.data());
@@ -249,10 +280,14 @@ template <typename T>
 std::vector<T> QuantizedFc<T>::Run(const KernelTable& t) const {
   std::vector<T> out(static_cast<size_t>(spec.batches * spec.output_depth));
   const int32_t* b = bias.empty() ? nullptr : bias.data();
+  FullyConnectedParams p = params;
+  PackedForTest packed;
+  packed.Pack(t, filter.data(), std::is_signed_v<T>, b, p.output_depth, p.accum_depth, p.input_offset,
+              p.filter_offset, &p.packed, &p.scratch);
   if constexpr (std::is_same<T, uint8_t>::value) {
-    t.fully_connected_uint8(params, input.data(), filter.data(), b, out.data());
+    t.fully_connected_uint8(p, input.data(), filter.data(), b, out.data());
   } else {
-    t.fully_connected_int8(params, input.data(), filter.data(), b, out.data());
+    t.fully_connected_int8(p, input.data(), filter.data(), b, out.data());
   }
   return out;
 }

@@ -1,0 +1,284 @@
+#include "kernels/optimized/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/fixed_point.h"
+#include "kernels/optimized/gemm.h"
+
+namespace triage::kernels::optimized {
+namespace {
+
+inline int32_t WrapAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t WrapMul(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
+
+// The reference output stage after the bias: requantize, add the output
+// offset, clamp to the activation range.
+template <typename T>
+inline T Requantize(int32_t acc, int32_t multiplier, int shift, int32_t output_offset, const QuantizedRange& r) {
+  const int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output_offset;
+  return static_cast<T>(Clamp(v, r.min, r.max));
+}
+
+template <typename T>
+using GemmFn = void (*)(int, const int16_t*, size_t, const uint8_t*, const int32_t*, const int32_t*, const Requant&,
+                        int, int, T*, size_t);
+
+template <typename T>
+GemmFn<T> GemmFor(const Ukernels& u) {
+  if constexpr (std::is_signed_v<T>) {
+    return u.gemm_s8;
+  } else {
+    return u.gemm_u8;
+  }
+}
+
+template <typename T>
+void RequantFor(const Ukernels& u, int n, const int32_t* acc, const int32_t* bias, const Requant& rq, T* out) {
+  if constexpr (std::is_signed_v<T>) {
+    u.requant_s8(n, acc, bias, rq, out);
+  } else {
+    u.requant_u8(n, acc, bias, rq, out);
+  }
+}
+
+struct Scratch {
+  int16_t* a;
+  int32_t* row_sum;
+  size_t stride;
+};
+inline Scratch SplitScratch(void* scratch, int k) {
+  const size_t kpad = 2 * ((static_cast<size_t>(k) + 1) / 2);
+  auto* a = static_cast<int16_t*>(scratch);
+  return Scratch{a, reinterpret_cast<int32_t*>(a + kMr * kpad), kpad};
+}
+
+// Output rows [m0, m0 + rows) whose left operand is in s: every block of
+// kNr channels, requantized by rq (per-channel entries offset by block).
+template <typename T>
+void GemmTile(GemmFn<T> gemm, const PackedGemm& pk, const Scratch& s, int32_t filter_offset, int rows,
+              const Requant& rq, T* out, size_t out_stride) {
+  int32_t row_corr[kMr];
+  for (int r = 0; r < kMr; ++r) row_corr[r] = filter_offset == 0 ? 0 : WrapMul(filter_offset, s.row_sum[r]);
+  const int32_t* col_bias = pk.col_bias();
+  Requant block_rq = rq;
+  for (int b = 0; b < pk.blocks; ++b) {
+    const int col0 = b * kNr;
+    const int cols = std::min(kNr, pk.n - col0);
+    if (rq.per_channel) {
+      block_rq.multiplier = rq.multiplier + col0;
+      block_rq.shift = rq.shift + col0;
+    }
+    gemm(pk.kpairs, s.a, s.stride, pk.block(b), col_bias + col0, row_corr, block_rq, rows, cols, out + col0,
+         out_stride);
+  }
+}
+
+// int8 requantizes per channel, uint8 per tensor, as the reference kernels.
+template <typename T>
+Requant RequantOf(const ConvParams& p) {
+  Requant rq;
+  if constexpr (std::is_signed_v<T>) {
+    rq.multiplier = p.per_channel_multiplier;
+    rq.shift = p.per_channel_shift;
+    rq.per_channel = true;
+  } else {
+    rq.multiplier = &p.output_multiplier;
+    rq.shift = &p.output_shift;
+  }
+  rq.output_offset = p.output_offset;
+  rq.min = p.qrange.min;
+  rq.max = p.qrange.max;
+  return rq;
+}
+
+}  // namespace
+
+template <typename T>
+void ConvGemmRows(const Ukernels& u, const ConvParams& p, const Shape& input_shape, const T* input,
+                  const Shape& filter_shape, const Shape& output_shape, T* output, int row_begin, int row_end,
+                  void* scratch) {
+  const auto& pk = *static_cast<const PackedGemm*>(p.packed);
+  const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), in_d = input_shape.Dim(3);
+  const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
+  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2), out_d = output_shape.Dim(3);
+  const int k = pk.k;
+  const Scratch s = SplitScratch(scratch, k);
+  const int16_t pad_value = static_cast<int16_t>(-p.input_offset);  // the input zero point
+  const bool need_row_sum = p.filter_offset != 0;
+  const GemmFn<T> gemm = GemmFor<T>(u);
+  static_assert(sizeof(int) == sizeof(int32_t), "Requant reads the shift as int32");
+  const Requant rq = RequantOf<T>(p);
+  for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
+    const int rows = std::min(kMr, row_end - m0);
+    for (int r = 0; r < kMr; ++r) {
+      int16_t* a = s.a + static_cast<size_t>(r) * s.stride;
+      int32_t sum = 0;
+      if (r < rows) {
+        const int m = m0 + r;
+        const int b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
+        const int in_y0 = oy * p.stride_h - p.pad_h, in_x0 = ox * p.stride_w - p.pad_w;
+        int16_t* dst = a;
+        for (int fy = 0; fy < f_h; ++fy) {
+          const int in_y = in_y0 + p.dilation_h * fy;
+          for (int fx = 0; fx < f_w; ++fx, dst += in_d) {
+            const int in_x = in_x0 + p.dilation_w * fx;
+            if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
+              for (int c = 0; c < in_d; ++c) dst[c] = pad_value;
+              sum += pad_value * in_d;
+              continue;
+            }
+            const T* src = input + Offset4D(input_shape, b, in_y, in_x, 0);
+            for (int c = 0; c < in_d; ++c) dst[c] = src[c];
+            if (need_row_sum)
+              for (int c = 0; c < in_d; ++c) sum += src[c];
+          }
+        }
+        if (k % 2) a[k] = 0;
+      } else {
+        std::memset(a, 0, s.stride * sizeof(int16_t));
+      }
+      s.row_sum[r] = sum;
+    }
+    GemmTile<T>(gemm, pk, s, p.filter_offset, rows, rq, output + static_cast<int64_t>(m0) * out_d,
+                static_cast<size_t>(out_d));
+  }
+}
+
+template <typename T>
+void FullyConnectedRows(const Ukernels& u, const FullyConnectedParams& p, const T* input, T* output,
+                        int row_begin, int row_end, void* scratch) {
+  const auto& pk = *static_cast<const PackedGemm*>(p.packed);
+  const int k = p.accum_depth;
+  const Scratch s = SplitScratch(scratch, k);
+  const GemmFn<T> gemm = GemmFor<T>(u);
+  Requant rq;  // per tensor, as the reference
+  rq.multiplier = &p.output_multiplier;
+  rq.shift = &p.output_shift;
+  rq.output_offset = p.output_offset;
+  rq.min = p.qrange.min;
+  rq.max = p.qrange.max;
+  for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
+    const int rows = std::min(kMr, row_end - m0);
+    for (int r = 0; r < kMr; ++r) {
+      int16_t* a = s.a + static_cast<size_t>(r) * s.stride;
+      int32_t sum = 0;
+      if (r < rows) {
+        const T* src = input + static_cast<int64_t>(m0 + r) * k;
+        for (int d = 0; d < k; ++d) a[d] = src[d];
+        if (p.filter_offset != 0)
+          for (int d = 0; d < k; ++d) sum += src[d];
+        if (k % 2) a[k] = 0;
+      } else {
+        std::memset(a, 0, s.stride * sizeof(int16_t));
+      }
+      s.row_sum[r] = sum;
+    }
+    GemmTile<T>(gemm, pk, s, p.filter_offset, rows, rq, output + static_cast<int64_t>(m0) * p.output_depth,
+                static_cast<size_t>(p.output_depth));
+  }
+}
+
+template <typename T>
+void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& input_shape, const T* input,
+                   const Shape& filter_shape, const T* filter, const int32_t* bias, const Shape& output_shape,
+                   T* output, int row_begin, int row_end) {
+  constexpr int kChunk = 64;
+  const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), depth = input_shape.Dim(3);
+  const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
+  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
+  const Requant rq = RequantOf<T>(p);
+  alignas(32) int32_t acc[kChunk];
+  for (int row = row_begin; row < row_end; ++row) {
+    const int b = row / out_h, oy = row % out_h;
+    const int in_y0 = oy * p.stride_h - p.pad_h;
+    for (int ox = 0; ox < out_w; ++ox) {
+      const int in_x0 = ox * p.stride_w - p.pad_w;
+      T* out = output + Offset4D(output_shape, b, oy, ox, 0);
+      for (int c0 = 0; c0 < depth; c0 += kChunk) {
+        const int n = std::min(kChunk, depth - c0);
+        std::memset(acc, 0, sizeof acc);
+        for (int fy = 0; fy < f_h; ++fy) {
+          const int in_y = in_y0 + p.dilation_h * fy;
+          if (in_y < 0 || in_y >= in_h) continue;
+          for (int fx = 0; fx < f_w; ++fx) {
+            const int in_x = in_x0 + p.dilation_w * fx;
+            if (in_x < 0 || in_x >= in_w) continue;
+            const T* x = input + Offset4D(input_shape, b, in_y, in_x, c0);
+            const T* w = filter + Offset4D(filter_shape, 0, fy, fx, c0);
+            if constexpr (std::is_signed_v<T>) {
+              u.dw_tap_s8(n, x, w, p.input_offset, acc);
+            } else {
+              u.dw_tap_u8(n, x, w, p.input_offset, p.filter_offset, acc);
+            }
+          }
+        }
+        Requant block_rq = rq;
+        if (rq.per_channel) {
+          block_rq.multiplier = rq.multiplier + c0;
+          block_rq.shift = rq.shift + c0;
+        }
+        RequantFor<T>(u, n, acc, bias ? bias + c0 : nullptr, block_rq, out + c0);
+      }
+    }
+  }
+}
+
+template <typename T>
+void AveragePoolRows(const Ukernels& u, const PoolParams& p, const Shape& input_shape, const T* input,
+                     const Shape& output_shape, T* output, int row_begin, int row_end) {
+  constexpr int kChunk = 64;
+  const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), depth = input_shape.Dim(3);
+  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
+  alignas(32) int32_t acc[kChunk];
+  for (int row = row_begin; row < row_end; ++row) {
+    const int b = row / out_h, oy = row % out_h;
+    const int in_y0 = oy * p.stride_h - p.pad_h;
+    const int y0 = std::max(0, in_y0), y1 = std::min(in_h, in_y0 + p.filter_h);
+    for (int ox = 0; ox < out_w; ++ox) {
+      const int in_x0 = ox * p.stride_w - p.pad_w;
+      const int x0 = std::max(0, in_x0), x1 = std::min(in_w, in_x0 + p.filter_w);
+      const int count = std::max(0, y1 - y0) * std::max(0, x1 - x0);
+      T* out = output + Offset4D(output_shape, b, oy, ox, 0);
+      for (int c0 = 0; c0 < depth; c0 += kChunk) {
+        const int n = std::min(kChunk, depth - c0);
+        std::memset(acc, 0, sizeof acc);
+        for (int y = y0; y < y1; ++y) {
+          for (int x = x0; x < x1; ++x) {
+            const T* src = input + Offset4D(input_shape, b, y, x, c0);
+            if constexpr (std::is_signed_v<T>) {
+              u.sum_s8(n, src, acc);
+            } else {
+              u.sum_u8(n, src, acc);
+            }
+          }
+        }
+        for (int j = 0; j < n; ++j) {
+          int32_t a = acc[j];
+          if (count > 0) a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
+          out[c0 + j] = static_cast<T>(Clamp(a, p.qrange.min, p.qrange.max));
+        }
+      }
+    }
+  }
+}
+
+#define TRIAGE_INSTANTIATE(T)                                                                                 \
+  template void ConvGemmRows<T>(const Ukernels&, const ConvParams&, const Shape&, const T*, const Shape&,     \
+                                const Shape&, T*, int, int, void*);                                          \
+  template void DepthwiseRows<T>(const Ukernels&, const DepthwiseParams&, const Shape&, const T*, const Shape&, \
+                                 const T*, const int32_t*, const Shape&, T*, int, int);                       \
+  template void FullyConnectedRows<T>(const Ukernels&, const FullyConnectedParams&, const T*, T*, int, int,   \
+                                      void*);                                                                 \
+  template void AveragePoolRows<T>(const Ukernels&, const PoolParams&, const Shape&, const T*, const Shape&,  \
+                                   T*, int, int);
+TRIAGE_INSTANTIATE(int8_t)
+TRIAGE_INSTANTIATE(uint8_t)
+#undef TRIAGE_INSTANTIATE
+
+}  // namespace triage::kernels::optimized

@@ -1,0 +1,78 @@
+// Inner loops of the optimized kernels, one table per instruction set.
+//
+// Every entry computes exact integer arithmetic (int32 sums of int16
+// products, wrapping on overflow), so every table gives the same bits; they
+// differ only in speed. The drivers in kernels/optimized/*.cc own the loop
+// nests, padding and requantization and call these for the hot loops.
+//
+// Tables:
+//  - portable: plain C++ that the compiler vectorizes with the build's
+//    baseline flags (SSE2 on x86-64, NEON when the armhf build enables it);
+//  - sse41, avx2 (x86-64): the same C++ compiled with -msse4.1 / -mavx2 plus
+//    an intrinsic GEMM micro-kernel; chosen at init only when the CPU (and the
+//    OS, for AVX state) supports them;
+//  - neon (ARMv7 with __ARM_NEON): compile-time, intrinsic GEMM micro-kernel.
+#ifndef TRIAGE_KERNELS_OPTIMIZED_UKERNELS_H_
+#define TRIAGE_KERNELS_OPTIMIZED_UKERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace triage::kernels::optimized {
+
+// GEMM tile: kMr rows of the left operand (output pixels) by kNr columns
+// (output channels). The right operand is packed in blocks of kNr columns,
+// two depth steps interleaved per column: block[kpair][column][2] (bytes).
+constexpr int kMr = 4;
+constexpr int kNr = 8;
+
+// Output stage of a block of channels: TFLite's reference requantization
+// (MultiplyByQuantizedMultiplier: left shift, saturating rounding doubling
+// high multiply, rounding right shift), then the output offset and the
+// activation clamp. per_channel: multiplier/shift hold one entry per channel
+// of the block; otherwise entry 0 applies to all.
+struct Requant {
+  const int32_t* multiplier = nullptr;
+  const int32_t* shift = nullptr;
+  bool per_channel = false;
+  int32_t output_offset = 0;
+  int32_t min = 0, max = 0;
+};
+
+struct Ukernels {
+  const char* isa = "portable";
+  // One kMr x kNr output tile of a quantized GEMM, requantized and stored:
+  // for r < rows, j < cols,
+  //   acc = sum over k < 2*kpairs of a[r * a_stride + k] * b(k, j)
+  //         + col_bias[j] + row_corr[r]            (wrapping int32)
+  //   out[r * out_stride + j] = requantize(acc, channel j of rq).
+  // a holds int16 values; b is one packed block of signed (s8: int8 output)
+  // or unsigned (u8: uint8 output) bytes. a has kMr rows even when rows < kMr.
+  void (*gemm_s8)(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, const int32_t* col_bias,
+                  const int32_t* row_corr, const Requant& rq, int rows, int cols, int8_t* out,
+                  size_t out_stride) = nullptr;
+  void (*gemm_u8)(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, const int32_t* col_bias,
+                  const int32_t* row_corr, const Requant& rq, int rows, int cols, uint8_t* out,
+                  size_t out_stride) = nullptr;
+  // out[c] = requantize(acc[c] + bias[c] (if bias), channel c of rq), c < n.
+  void (*requant_s8)(int n, const int32_t* acc, const int32_t* bias, const Requant& rq, int8_t* out) = nullptr;
+  void (*requant_u8)(int n, const int32_t* acc, const int32_t* bias, const Requant& rq, uint8_t* out) = nullptr;
+  // acc[c] += w[c] * (x[c] + input_offset) for c < n (int8, depthwise tap).
+  void (*dw_tap_s8)(int n, const int8_t* x, const int8_t* w, int32_t input_offset, int32_t* acc) = nullptr;
+  // acc[c] += (w[c] + filter_offset) * (x[c] + input_offset) for c < n (uint8).
+  void (*dw_tap_u8)(int n, const uint8_t* x, const uint8_t* w, int32_t input_offset, int32_t filter_offset,
+                    int32_t* acc) = nullptr;
+  // acc[c] += x[c] for c < n (pooling sums).
+  void (*sum_s8)(int n, const int8_t* x, int32_t* acc) = nullptr;
+  void (*sum_u8)(int n, const uint8_t* x, int32_t* acc) = nullptr;
+};
+
+const Ukernels& PortableUkernels();
+// nullptr when not compiled into this build.
+const Ukernels* Sse41Ukernels();
+const Ukernels* Avx2Ukernels();
+const Ukernels* NeonUkernels();
+
+}  // namespace triage::kernels::optimized
+
+#endif  // TRIAGE_KERNELS_OPTIMIZED_UKERNELS_H_
