@@ -122,7 +122,7 @@ FaultSummary FaultHooks::Summary() const {
   s.failed_runs += t.invoker.failed_runs;
   s.scrub_sweeps += t.scrub.sweeps;
   s.scrub_mismatches += t.scrub.mismatches;
-  s.scrub_repairs += t.scrub.repairs;
+  s.scrub_repairs += t.scrub.repairs + t.invoker.packed_repairs;  // model copies and packed weights
   s.missed_deadlines += t.health_misses;
   s.stage_restarts += stage_restarts_;
   s.watchdog_strokes += t.watchdog_strokes;

@@ -49,6 +49,12 @@ constexpr uint16_t kEventStageRecovered = MakeEventId(EventSource::kFault, 16);
 constexpr uint16_t kEventInferenceSkipped = MakeEventId(EventSource::kFault, 17);
 // A state file (boot counter, supervisor heartbeat, safe-mode record) could not be written. args: errno or status code.
 constexpr uint16_t kEventStateWriteFailed = MakeEventId(EventSource::kFault, 18);
+// A replica's packed weights (optimized kernels) failed their CRC32 and were
+// re-derived from its model copy. args: replica, region, packed repairs so far.
+constexpr uint16_t kEventPackedWeightsRepaired = MakeEventId(EventSource::kFault, 19);
+// ... and still differ after re-deriving (the model copy is corrupt too; the
+// model scrubber's next sweep repairs it, and this is retried). args: replica, region, 0.
+constexpr uint16_t kEventPackedWeightsRepairFailed = MakeEventId(EventSource::kFault, 20);
 
 }  // namespace triage::fault
 

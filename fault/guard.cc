@@ -71,6 +71,7 @@ Result<std::unique_ptr<Guard>> Guard::Create(const GuardOptions& options) {
   if (cfg.scrub_bytes_per_frame > 0) {
     ScrubberOptions sco;
     sco.bytes_per_step = cfg.scrub_bytes_per_frame;
+    g->scrub_bytes_per_step_ = cfg.scrub_bytes_per_frame;
     auto scrubber = Scrubber::Create(*g->store_, sco, options.events);
     if (!scrubber.ok()) return scrubber.status();
     g->scrubber_ = std::move(*scrubber);
@@ -201,7 +202,16 @@ HealthReport Guard::Check() noexcept {
 
 ScrubStepResult Guard::ScrubStep() noexcept {
   if (!scrubber_) return ScrubStepResult{};
-  return scrubber_->Step();
+  ScrubStepResult result = scrubber_->Step();
+  // Then the packed weights, re-derived (if corrupt) from the copies the
+  // model scrubber has just verified; same byte budget.
+  const PackedScrubResult packed = invoker_->ScrubPackedStep(scrub_bytes_per_step_);
+  result.bytes_checked += packed.bytes_checked;
+  if (packed.mismatches > 0) {
+    result.repaired = (result.mismatch ? result.repaired : true) && packed.repaired == packed.mismatches;
+    result.mismatch = true;
+  }
+  return result;
 }
 
 void Guard::EnterSafeMode() noexcept {

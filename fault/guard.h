@@ -145,6 +145,7 @@ class Guard {
   std::unique_ptr<ModelStore> store_;
   std::unique_ptr<RedundantInvoker> invoker_;
   std::unique_ptr<Scrubber> scrubber_;
+  size_t scrub_bytes_per_step_ = 0;
   std::unique_ptr<Watchdog> own_watchdog_;
   Watchdog* watchdog_ = nullptr;
   HealthMonitor health_;

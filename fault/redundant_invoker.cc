@@ -1,5 +1,7 @@
 #include "fault/redundant_invoker.h"
 
+#include "fault/checksum.h"
+
 #include <cstring>
 #include <new>
 
@@ -78,6 +80,12 @@ Result<std::unique_ptr<RedundantInvoker>> RedundantInvoker::Create(Span<const in
   }
   const inference::Interpreter& first = *inv->replicas_[0]->interpreter;
   for (size_t i = 0; i < first.num_inputs(); ++i) inv->staging_.emplace_back(first.input(i).bytes, 0);
+  for (int r = 0; r < count; ++r) {
+    const auto regions = inv->replicas_[static_cast<size_t>(r)]->interpreter->packed_regions();
+    for (size_t i = 0; i < regions.size(); ++i) {
+      inv->packed_.push_back(PackedRef{r, i, Crc32(Span<const uint8_t>(regions[i].data, regions[i].bytes))});
+    }
+  }
   return inv;
 }
 
@@ -100,6 +108,48 @@ size_t RedundantInvoker::arena_bytes_total() const {
   size_t total = 0;
   for (const auto& r : replicas_) total += r->interpreter->arena_bytes();
   return total;
+}
+
+size_t RedundantInvoker::packed_bytes_total() const {
+  size_t total = 0;
+  for (const auto& r : replicas_) total += r->interpreter->packed_bytes();
+  return total;
+}
+
+PackedScrubResult RedundantInvoker::ScrubPackedStep(size_t byte_budget) noexcept {
+  PackedScrubResult result;
+  for (size_t visited = 0; visited < packed_.size(); ++visited) {
+    if (visited > 0 && result.bytes_checked >= byte_budget) break;
+    const PackedRef& ref = packed_[packed_cursor_];
+    packed_cursor_ = (packed_cursor_ + 1) % packed_.size();
+    inference::Interpreter& interp = *replicas_[static_cast<size_t>(ref.replica)]->interpreter;
+    const inference::PackedRegion& region = interp.packed_regions()[ref.region];
+    const Span<const uint8_t> bytes(region.data, region.bytes);
+    result.bytes_checked += region.bytes;
+    if (Crc32(bytes) == ref.crc) continue;
+    ++result.mismatches;
+    ++counters_.packed_mismatches;
+    (void)interp.RepackRegion(ref.region);
+    if (Crc32(bytes) == ref.crc) {
+      ++result.repaired;
+      ++counters_.packed_repairs;
+      if (options_.events != nullptr) {
+        options_.events->Report(kEventPackedWeightsRepaired, Severity::kWarning, ref.replica,
+                                static_cast<int64_t>(ref.region), static_cast<int64_t>(counters_.packed_repairs),
+                                "packed weights of replica %d region %zu re-derived", ref.replica, ref.region);
+      }
+    } else {
+      ++counters_.packed_repair_failures;
+      if (options_.events != nullptr) {
+        options_.events->Report(kEventPackedWeightsRepairFailed, Severity::kError, ref.replica,
+                                static_cast<int64_t>(ref.region), 0,
+                                "packed weights of replica %d region %zu still differ after re-deriving",
+                                ref.replica, ref.region);
+      }
+    }
+  }
+  counters_.packed_bytes_checked += result.bytes_checked;
+  return result;
 }
 
 inference::TensorView RedundantInvoker::output(size_t i) const {

@@ -102,6 +102,18 @@ struct InvokerCounters {
   uint64_t no_majority = 0;
   uint64_t failed_runs = 0;     // invocations that returned an error
   uint64_t disagreements = 0;   // corrected + no_majority
+  // Packed weights (the optimized kernels' own copy of the weights, one per
+  // replica), checked by ScrubPackedStep.
+  uint64_t packed_bytes_checked = 0;
+  uint64_t packed_mismatches = 0;
+  uint64_t packed_repairs = 0;
+  uint64_t packed_repair_failures = 0;
+};
+
+struct PackedScrubResult {
+  size_t bytes_checked = 0;
+  int mismatches = 0;   // regions found corrupted in this step
+  int repaired = 0;     // ... of which re-derived and verified
 };
 
 struct InvokerOptions {
@@ -140,6 +152,16 @@ class RedundantInvoker {
   inference::Interpreter& replica(int r) { return *replicas_[static_cast<size_t>(r)]->interpreter; }
   const InvokerCounters& counters() const { return counters_; }
   size_t arena_bytes_total() const;
+  size_t packed_bytes_total() const;
+
+  // Checks the next packed-weight regions of every replica against the CRC32
+  // taken at Create, at most byte_budget bytes (at least one region). A
+  // corrupted region is re-derived in place from the replica's model copy
+  // (Interpreter::RepackRegion, no allocation) and re-checked; each step
+  // raises kEventPackedWeightsRepaired or kEventPackedWeightsRepairFailed.
+  // Run it after the model scrubber, so the model copy it re-derives from is
+  // the verified one. Flight-safe; between frames only.
+  PackedScrubResult ScrubPackedStep(size_t byte_budget) noexcept;
 
  private:
   struct Replica {
@@ -159,6 +181,13 @@ class RedundantInvoker {
   InvokerOptions options_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<std::vector<uint8_t>> staging_;
+  struct PackedRef {
+    int replica;
+    size_t region;
+    uint32_t crc;
+  };
+  std::vector<PackedRef> packed_;  // every replica's packed regions, with their CRC32 at Create
+  size_t packed_cursor_ = 0;
   int winner_ = -1;
   InvokerCounters counters_;
 };

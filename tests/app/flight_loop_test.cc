@@ -20,6 +20,7 @@
 #include "app/flight_report.h"
 #include "downlink/retransmit.h"
 #include "imaging/jpeg_codec.h"
+#include "kernels/optimized/gemm.h"
 #include "tests/config/mission_test_support.h"
 #include "tests/support/alloc_guard.h"
 
@@ -720,17 +721,30 @@ class CorruptReplicas : public FlightHooks {
   void OnStageBegin(FlightStage stage, uint64_t) noexcept override {
     if (stage != FlightStage::kInfer || store == nullptr) return;
     for (int copy = 1; copy <= copies; ++copy) {
-      for (const fault::WeightBuffer& w : store->weight_buffers()) {
-        if (w.bytes != 4 * 5) continue;  // the FC bias: int32 x 5 classes
-        int32_t bias[5];
-        std::memcpy(bias, store->bytes(copy).data() + w.offset, sizeof(bias));
-        bias[copy == 1 ? 0 : 4] += 1 << 24;  // copy 1 says black, copy 2 says white
-        std::memcpy(store->bytes(copy).data() + w.offset, bias, sizeof(bias));
-        ++corrupted;
+      // The optimized kernels read the FC bias folded into the replica's
+      // packed weights; the reference kernels read it from the model copy.
+      int32_t* bias = nullptr;
+      if (invoker != nullptr) {
+        for (const inference::PackedRegion& r : invoker->replica(copy).packed_regions()) {
+          if (r.source.n != 5) continue;  // the FC: 5 classes
+          bias = reinterpret_cast<int32_t*>(const_cast<uint8_t*>(r.data) + sizeof(kernels::optimized::PackedGemm));
+        }
       }
+      if (bias == nullptr) {
+        for (const fault::WeightBuffer& w : store->weight_buffers()) {
+          if (w.bytes == 4 * 5) bias = reinterpret_cast<int32_t*>(store->bytes(copy).data() + w.offset);
+        }
+      }
+      if (bias == nullptr) continue;
+      int32_t v[5];
+      std::memcpy(v, bias, sizeof(v));
+      v[copy == 1 ? 0 : 4] += 1 << 24;  // copy 1 says black, copy 2 says white
+      std::memcpy(bias, v, sizeof(v));
+      ++corrupted;
     }
   }
   fault::ModelStore* store = nullptr;
+  fault::RedundantInvoker* invoker = nullptr;
   int copies = 1;
   int corrupted = 0;
 };
@@ -742,6 +756,7 @@ TEST_F(FlightLoopTest, AStuckReplicaIsOutvotedAndNoMajorityKeepsTheFrameThumbnai
   auto loop = Make(Yaml(fault), "out", std::make_unique<FakeCamera>(land), &hooks);
   ASSERT_TRUE(loop);
   hooks.store = &loop->fault().guard().model_store();
+  hooks.invoker = &loop->fault().guard().invoker();
   ASSERT_EQ(hooks.store->copies(), 3);
 
   // One stuck replica: outvoted, the decision is the clean one.
@@ -756,7 +771,7 @@ TEST_F(FlightLoopTest, AStuckReplicaIsOutvotedAndNoMajorityKeepsTheFrameThumbnai
   FaultSummary f = loop->fault().Summary();
   EXPECT_EQ(f.corrected, 3u);
   EXPECT_EQ(f.no_majority, 0u);
-  EXPECT_GE(f.scrub_repairs, 3u);  // the scrubber restored the copy after each frame
+  EXPECT_GE(f.scrub_repairs, 3u);  // the scrubber restored the copy (or packed weights) after each frame
 
   // Two replicas stuck in different ways: no majority.
   hooks.copies = 2;

@@ -60,10 +60,12 @@ class RedundantInvokerTest : public ::testing::Test {
     golden_.assign(plain.output(0).data, plain.output(0).data + plain.output(0).bytes);
   }
 
-  std::unique_ptr<RedundantInvoker> Make(RedundancyMode mode, int models, RunHooks* hooks = nullptr) {
+  std::unique_ptr<RedundantInvoker> Make(RedundancyMode mode, int models, RunHooks* hooks = nullptr,
+                                         kernels::KernelSet set = kernels::KernelSet::kOptimized) {
     const inference::Model* m[3] = {&store_->model(0), &store_->model(1), &store_->model(2)};
     InvokerOptions o;
     o.mode = mode;
+    o.kernel_set = set;
     o.events = &events_;
     o.hooks = hooks;
     auto inv = RedundantInvoker::Create(Span<const inference::Model* const>(m, static_cast<size_t>(models)),
@@ -193,9 +195,12 @@ TEST_F(RedundantInvokerTest, AFailedRunCountsAsADissentingVote) {
   EXPECT_EQ(single->output(0).data, nullptr);
 }
 
+// The reference kernels read the weights from the model copy at every run,
+// so this is where sharing one copy between replicas shows. (The optimized
+// kernels read each replica's own packed weights: see the packed tests below.)
 TEST_F(RedundantInvokerTest, SharedWeightsMakeAWeightUpsetCommonModeSeparateCopiesOutvoteIt) {
-  auto shared = Make(RedundancyMode::kTmr, 1);
-  auto separate = Make(RedundancyMode::kTmr, 3);
+  auto shared = Make(RedundancyMode::kTmr, 1, nullptr, kernels::KernelSet::kReference);
+  auto separate = Make(RedundancyMode::kTmr, 3, nullptr, kernels::KernelSet::kReference);
   // Negate every weight of copy 0's largest buffer (conv4): surely output-changing.
   WeightBuffer w;
   for (const WeightBuffer& b : store_->weight_buffers()) {
@@ -214,6 +219,66 @@ TEST_F(RedundantInvokerTest, SharedWeightsMakeAWeightUpsetCommonModeSeparateCopi
   EXPECT_EQ(rp.verdict, Verdict::kCorrected);
   EXPECT_EQ(rp.dissent_mask, 0b001);
   EXPECT_EQ(Output(*separate), golden_);
+}
+
+// The optimized kernels' packed weights are a second copy of the weights in
+// RAM, one per replica. An upset there is outvoted, then found by its CRC and
+// re-derived from the model copy in place.
+TEST_F(RedundantInvokerTest, APackedWeightUpsetIsOutvotedThenFoundAndRederived) {
+  auto inv = Make(RedundancyMode::kTmr, 1);
+  ASSERT_NE(inv, nullptr);
+  ASSERT_GT(inv->replica(0).packed_regions().size(), 0u) << "the optimized kernels packed nothing";
+  EXPECT_GT(inv->packed_bytes_total(), 0u);
+  EXPECT_EQ(inv->ScrubPackedStep(SIZE_MAX).mismatches, 0);
+  // Negate the largest packed region's weights in replica 1 (past the header and biases).
+  const auto regions = inv->replica(1).packed_regions();
+  size_t largest = 0;
+  for (size_t i = 0; i < regions.size(); ++i)
+    if (regions[i].bytes > regions[largest].bytes) largest = i;
+  auto* bytes = const_cast<uint8_t*>(regions[largest].data);
+  for (size_t i = regions[largest].bytes / 2; i < regions[largest].bytes; ++i)
+    bytes[i] = static_cast<uint8_t>(-static_cast<int8_t>(bytes[i]));
+  const RunResult bad = inv->Run();
+  EXPECT_EQ(bad.verdict, Verdict::kCorrected);
+  EXPECT_EQ(bad.dissent_mask, 0b010);
+  EXPECT_EQ(Output(*inv), golden_);
+
+  // The scrub finds it within one sweep of every replica's regions.
+  int found = 0, repaired = 0;
+  for (size_t step = 0; step < 3 * regions.size() && found == 0; ++step) {
+    const PackedScrubResult r = inv->ScrubPackedStep(1);
+    found += r.mismatches;
+    repaired += r.repaired;
+  }
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(repaired, 1);
+  EXPECT_EQ(inv->counters().packed_repairs, 1u);
+  EXPECT_EQ(events_.CountOf(kEventPackedWeightsRepaired), 1u);
+  EXPECT_EQ(inv->ScrubPackedStep(SIZE_MAX).mismatches, 0);
+  const RunResult good = inv->Run();
+  EXPECT_EQ(good.verdict, Verdict::kAgreed);
+  EXPECT_EQ(Output(*inv), golden_);
+}
+
+// Re-deriving from a model copy that is itself corrupt does not pass the CRC:
+// the failure is reported and the region is retried after the model is mended.
+TEST_F(RedundantInvokerTest, APackedRepairFromACorruptModelCopyFailsAndIsReported) {
+  auto inv = Make(RedundancyMode::kTmr, 3);
+  ASSERT_NE(inv, nullptr);
+  const inference::PackedRegion& region = inv->replica(2).packed_regions()[0];
+  // Corrupt the filter in the model copy replica 2 reads, and the packed copy.
+  auto* model_filter = const_cast<uint8_t*>(region.source.filter);
+  model_filter[0] ^= 0x40;
+  const_cast<uint8_t*>(region.data)[region.bytes - 1] ^= 0x01;
+  PackedScrubResult r = inv->ScrubPackedStep(SIZE_MAX);
+  EXPECT_GE(r.mismatches, 1);
+  EXPECT_EQ(r.repaired, r.mismatches - 1);
+  EXPECT_EQ(events_.CountOf(kEventPackedWeightsRepairFailed), 1u);
+  model_filter[0] ^= 0x40;  // the model scrubber's repair
+  r = inv->ScrubPackedStep(SIZE_MAX);
+  EXPECT_EQ(r.mismatches, 1);
+  EXPECT_EQ(r.repaired, 1);
+  EXPECT_EQ(inv->ScrubPackedStep(SIZE_MAX).mismatches, 0);
 }
 
 TEST_F(RedundantInvokerTest, RunDoesNotAllocateInAnyMode) {
