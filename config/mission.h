@@ -62,7 +62,7 @@ struct ModelConfig {
   std::string path;             // resolved .tflite path (required)
   std::string labels_path;      // resolved; "" = the model's "labels" metadata
   std::string expected_sha256;  // lower-case hex; "" = not checked
-  bool optimized_kernels = false;
+  bool optimized_kernels = true;
   // Preprocessing: from the model's "preprocessing" metadata (JSON
   // {"mean":[..],"std":[..],"resize":"area"}) or from this section.
   bool preprocessing_from_model = true;

@@ -63,6 +63,9 @@ struct GuardOptions {
   const Clock* wall_clock = nullptr;       // for the boot counter; default RealtimeClock
   EventLog* events = nullptr;              // may be null
   const inference::OpResolver* resolver = nullptr;  // default: every builtin op (owned by the guard)
+  // Kernels of the replicas in none/dmr/tmr (the mission config's model.kernels);
+  // crosscheck always pairs optimized with reference.
+  kernels::KernelSet kernel_set = kernels::KernelSet::kOptimized;
   Watchdog* watchdog = nullptr;            // default: per config (device, or simulated when "")
   // Supervisor heartbeat file; nullopt = $TRIAGE_HEARTBEAT_FILE (disabled if unset), "" = none.
   std::optional<std::string> heartbeat_file;
