@@ -178,6 +178,8 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
       Counter(static_cast<double>(interp.arena_bytes()), Counter::kDefaults, Counter::kIs1024);
   state.counters["op_data_bytes"] =
       Counter(static_cast<double>(interp.op_data_bytes()), Counter::kDefaults, Counter::kIs1024);
+  state.counters["packed_bytes"] =
+      Counter(static_cast<double>(interp.packed_bytes()), Counter::kDefaults, Counter::kIs1024);
   state.counters["weight_bytes"] =
       Counter(static_cast<double>(model->weight_bytes()), Counter::kDefaults, Counter::kIs1024);
   state.counters["peak_rss_bytes"] =
