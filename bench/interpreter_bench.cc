@@ -38,6 +38,7 @@
 
 #include <sys/stat.h>
 
+#include "bench/bench_models.h"
 #include "bench/proc_memory.h"
 #include "inference/interpreter.h"
 #include "inference/introspection.h"
@@ -45,15 +46,6 @@
 #include "inference/op_resolver.h"
 #include "kernels/kernel_table.h"
 
-#ifndef TRIAGE_SHARED_DIR
-#define TRIAGE_SHARED_DIR ""
-#endif
-#ifndef TRIAGE_SOURCE_DIR
-#define TRIAGE_SOURCE_DIR "."
-#endif
-#ifndef TRIAGE_BUILD_TYPE
-#define TRIAGE_BUILD_TYPE "unknown"
-#endif
 
 namespace triage::bench {
 namespace {
@@ -66,59 +58,7 @@ using inference::TensorView;
 using kernels::DataType;
 using kernels::KernelSet;
 
-constexpr double kDefaultMinTimeSeconds = 1.0;
-
-struct ModelCase {
-  const char* name;  // benchmark name component
-  const char* file;  // under <shared>/models/, or the repository's models/ when in_repo
-  bool in_repo = false;
-};
-
-// Smallest first, so a partial run still covers the cheap models.
-constexpr ModelCase kModels[] = {
-    {"triage_int8", "triage_int8.tflite", true},
-    {"triage_float", "triage_float.tflite", true},
-    {"person_detect", "person_detect.tflite"},
-    {"mobilenet_v1_0.25_128_quant", "mobilenet_v1_0.25_128_quant.tflite"},
-    {"mobilenet_v1_0.5_160_quant", "mobilenet_v1_0.5_160_quant.tflite"},
-    {"mobilenet_v2_1.0_224_quant", "mobilenet_v2_1.0_224_quant.tflite"},
-    {"tf2_mobilenet_v2_1.0_224_ptq", "tf2_mobilenet_v2_1.0_224_ptq.tflite"},
-};
-
 constexpr KernelSet kKernelSets[] = {KernelSet::kReference, KernelSet::kOptimized};
-
-bool IsDir(const std::string& path) {
-  struct stat st;
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// $TRIAGE_SHARED_DIR if set, else the directory configured at build time.
-std::string SharedDir() {
-  if (const char* env = std::getenv("TRIAGE_SHARED_DIR")) return env;
-  return TRIAGE_SHARED_DIR;
-}
-
-// Same bytes on every run and every machine (a fixed LCG, not <random>).
-// Float inputs get values in [-1, 1); integer inputs get raw bytes.
-void FillDeterministic(const TensorView& t, uint32_t seed) {
-  uint32_t x = seed;
-  auto next = [&x]() {
-    x = x * 1664525u + 1013904223u;
-    return x;
-  };
-  if (t.type == DataType::kFloat32) {
-    float* p = t.As<float>();
-    const size_t n = t.bytes / sizeof(float);
-    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(next() >> 8) / 8388608.0f - 1.0f;
-  } else {
-    for (size_t i = 0; i < t.bytes; ++i) t.data[i] = static_cast<uint8_t>(next() >> 24);
-  }
-}
 
 void SkipWithStatus(benchmark::State& state, const char* what, const Status& status) {
   const std::string msg = std::string(what) + ": " + StatusCodeName(status.code()) + ": " + status.message();
@@ -126,18 +66,9 @@ void SkipWithStatus(benchmark::State& state, const char* what, const Status& sta
 }
 
 void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet kernel_set) {
-  const std::string shared = SharedDir();
-  const std::string path =
-      (model_case.in_repo ? std::string(TRIAGE_SOURCE_DIR) : shared) + "/models/" + model_case.file;
-  if (!model_case.in_repo && !IsDir(shared)) {
-    const std::string msg = "shared directory '" + shared +
-                            "' not found; set TRIAGE_SHARED_DIR to the directory holding models/";
-    state.SkipWithError(msg.c_str());
-    return;
-  }
-  if (!IsFile(path)) {
-    const std::string msg = "model not found: " + path + " (skipped)";
-    state.SkipWithError(msg.c_str());
+  std::string path;
+  if (const std::string skip = FindModel(model_case, &path); !skip.empty()) {
+    state.SkipWithError(skip.c_str());
     return;
   }
 
@@ -158,7 +89,10 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
   Interpreter interp(*model, resolver, options);
   if (Status s = interp.PrepareAndAllocate(); !s.ok()) return SkipWithStatus(state, "PrepareAndAllocate", s);
   for (size_t i = 0; i < interp.num_inputs(); ++i) {
-    FillDeterministic(interp.input(i), 0x7153u + static_cast<uint32_t>(i));
+    {
+      const TensorView in = interp.input(i);
+      FillDeterministic(in.data, in.bytes, in.type, 0x7153u + static_cast<uint32_t>(i));
+    }
   }
   if (Status s = interp.Invoke(); !s.ok()) return SkipWithStatus(state, "warm-up Invoke", s);
 
@@ -186,17 +120,6 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
       Counter(static_cast<double>(ProcStatusBytes("VmHWM")), Counter::kDefaults, Counter::kIs1024);
   state.counters["baseline_rss_bytes"] =
       Counter(static_cast<double>(baseline_rss), Counter::kDefaults, Counter::kIs1024);
-}
-
-double MinOf(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
-double MaxOf(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
-
-bool HasFlag(int argc, char** argv, const char* flag) {
-  const size_t len = std::strlen(flag);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], flag, len) == 0 && (argv[i][len] == '=' || argv[i][len] == '\0')) return true;
-  }
-  return false;
 }
 
 void RegisterAll(bool user_min_time) {

@@ -84,6 +84,7 @@
 
 #include <sys/stat.h>
 
+#include "bench/bench_models.h"
 #include "bench/proc_memory.h"
 #include "inference/interpreter.h"
 #include "inference/introspection.h"
@@ -92,15 +93,6 @@
 #include "inference/schema_internal.h"
 #include "kernels/kernel_table.h"
 
-#ifndef TRIAGE_SHARED_DIR
-#define TRIAGE_SHARED_DIR ""
-#endif
-#ifndef TRIAGE_SOURCE_DIR
-#define TRIAGE_SOURCE_DIR "."
-#endif
-#ifndef TRIAGE_BUILD_TYPE
-#define TRIAGE_BUILD_TYPE "unknown"
-#endif
 
 namespace triage::bench {
 namespace {
@@ -115,66 +107,16 @@ using inference::TensorSpec;
 using inference::TensorView;
 using kernels::DataType;
 
-constexpr double kDefaultMinTimeSeconds = 1.0;
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-struct ModelCase {
-  const char* name;  // benchmark name component
-  const char* file;  // under <shared>/models/, or the repository's models/ when in_repo
-  bool in_repo = false;
-};
-
-// The quantized models of bench/interpreter_bench.cc, smallest first.
-constexpr ModelCase kModels[] = {
-    {"triage_int8", "triage_int8.tflite", true},
-    {"person_detect", "person_detect.tflite"},
-    {"mobilenet_v1_0.25_128_quant", "mobilenet_v1_0.25_128_quant.tflite"},
-    {"mobilenet_v1_0.5_160_quant", "mobilenet_v1_0.5_160_quant.tflite"},
-    {"mobilenet_v2_1.0_224_quant", "mobilenet_v2_1.0_224_quant.tflite"},
-    {"tf2_mobilenet_v2_1.0_224_ptq", "tf2_mobilenet_v2_1.0_224_ptq.tflite"},
-};
 
 constexpr int kThreadCounts[] = {1, 2};
 
 bool g_xnn_ready = false;
 std::string g_xnn_init_error;
 
-bool IsDir(const std::string& path) {
-  struct stat st;
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// $TRIAGE_SHARED_DIR if set, else the directory configured at build time.
-std::string SharedDir() {
-  if (const char* env = std::getenv("TRIAGE_SHARED_DIR")) return env;
-  return TRIAGE_SHARED_DIR;
-}
-
 bool DebugMode() {
   const char* env = std::getenv("TRIAGE_XNN_DEBUG");
   return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
-}
-
-// The interpreter bench's input: same LCG, same seeds (0x7153 + input index).
-// Float inputs get values in [-1, 1); integer inputs get raw bytes.
-void FillDeterministic(uint8_t* data, size_t bytes, DataType type, uint32_t seed) {
-  uint32_t x = seed;
-  auto next = [&x]() {
-    x = x * 1664525u + 1013904223u;
-    return x;
-  };
-  if (type == DataType::kFloat32) {
-    float* p = reinterpret_cast<float*>(data);
-    const size_t n = bytes / sizeof(float);
-    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(next() >> 8) / 8388608.0f - 1.0f;
-  } else {
-    for (size_t i = 0; i < bytes; ++i) data[i] = static_cast<uint8_t>(next() >> 24);
-  }
 }
 
 const char* XnnStatusName(xnn_status s) {
@@ -1074,18 +1016,9 @@ void BM_Xnnpack(benchmark::State& state, const ModelCase& model_case, int thread
     state.SkipWithError(g_xnn_init_error.c_str());
     return;
   }
-  const std::string shared = SharedDir();
-  const std::string path =
-      (model_case.in_repo ? std::string(TRIAGE_SOURCE_DIR) : shared) + "/models/" + model_case.file;
-  if (!model_case.in_repo && !IsDir(shared)) {
-    const std::string msg = "shared directory '" + shared +
-                            "' not found; set TRIAGE_SHARED_DIR to the directory holding models/";
-    state.SkipWithError(msg.c_str());
-    return;
-  }
-  if (!IsFile(path)) {
-    const std::string msg = "model not found: " + path + " (skipped)";
-    state.SkipWithError(msg.c_str());
+  std::string path;
+  if (const std::string skip = FindModel(model_case, &path); !skip.empty()) {
+    state.SkipWithError(skip.c_str());
     return;
   }
 
@@ -1225,19 +1158,9 @@ void BM_Xnnpack(benchmark::State& state, const ModelCase& model_case, int thread
       Counter(static_cast<double>(baseline_rss), Counter::kDefaults, Counter::kIs1024);
 }
 
-double MinOf(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
-double MaxOf(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
-
-bool HasFlag(int argc, char** argv, const char* flag) {
-  const size_t len = std::strlen(flag);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], flag, len) == 0 && (argv[i][len] == '=' || argv[i][len] == '\0')) return true;
-  }
-  return false;
-}
-
 void RegisterAll(bool user_min_time) {
   for (const ModelCase& model_case : kModels) {
+    if (!model_case.quantized) continue;  // the peer maps quantized graphs only
     for (int threads : kThreadCounts) {
       const std::string name = std::string("XNNPACK/") + model_case.name + "/" + std::to_string(threads) + "T";
       benchmark::internal::Benchmark* b =

@@ -14,14 +14,6 @@ inline int32_t WrapMul(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
 }
 
-// The reference output stage after the bias: requantize, add the output
-// offset, clamp to the activation range.
-template <typename T>
-inline T Requantize(int32_t acc, int32_t multiplier, int shift, int32_t output_offset, const QuantizedRange& r) {
-  const int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output_offset;
-  return static_cast<T>(Clamp(v, r.min, r.max));
-}
-
 template <typename T>
 using GemmFn = void (*)(int, const int16_t*, size_t, const uint8_t*, const int32_t*, const int32_t*, const Requant&,
                         int, int, T*, size_t);
@@ -45,34 +37,48 @@ void RequantFor(const Ukernels& u, int n, const int32_t* acc, const int32_t* bia
 }
 
 struct Scratch {
-  int16_t* a;
-  int32_t* row_sum;
-  size_t stride;
+  int16_t* a;     // kMr rows of the left operand
+  size_t stride;  // depth rounded up to pairs
 };
 inline Scratch SplitScratch(void* scratch, int k) {
-  const size_t kpad = 2 * ((static_cast<size_t>(k) + 1) / 2);
-  auto* a = static_cast<int16_t*>(scratch);
-  return Scratch{a, reinterpret_cast<int32_t*>(a + kMr * kpad), kpad};
+  return Scratch{static_cast<int16_t*>(scratch), 2 * ((static_cast<size_t>(k) + 1) / 2)};
 }
 
-// Output rows [m0, m0 + rows) whose left operand is in s: every block of
-// kNr channels, requantized by rq (per-channel entries offset by block).
-template <typename T>
-void GemmTile(GemmFn<T> gemm, const PackedGemm& pk, const Scratch& s, int32_t filter_offset, int rows,
-              const Requant& rq, T* out, size_t out_stride) {
-  int32_t row_corr[kMr];
-  for (int r = 0; r < kMr; ++r) row_corr[r] = filter_offset == 0 ? 0 : WrapMul(filter_offset, s.row_sum[r]);
+// Output rows [row_begin, row_end) of a packed GEMM. fill(m, a) writes the
+// k left-operand values of row m into a (int16) and returns their sum (used
+// only when filter_offset != 0). Rows are taken kMr at a time; the depth pad
+// and the rows past row_end are zero.
+template <typename T, typename FillRow>
+void GemmRows(const Ukernels& u, const PackedGemm& pk, void* scratch, int32_t filter_offset, const Requant& rq,
+              int row_begin, int row_end, T* output, size_t out_stride, FillRow fill) {
+  const Scratch s = SplitScratch(scratch, pk.k);
+  const GemmFn<T> gemm = GemmFor<T>(u);
   const int32_t* col_bias = pk.col_bias();
-  Requant block_rq = rq;
-  for (int b = 0; b < pk.blocks; ++b) {
-    const int col0 = b * kNr;
-    const int cols = std::min(kNr, pk.n - col0);
-    if (rq.per_channel) {
-      block_rq.multiplier = rq.multiplier + col0;
-      block_rq.shift = rq.shift + col0;
+  for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
+    const int rows = std::min(kMr, row_end - m0);
+    int32_t row_corr[kMr];
+    for (int r = 0; r < kMr; ++r) {
+      int16_t* a = s.a + static_cast<size_t>(r) * s.stride;
+      if (r < rows) {
+        const int32_t sum = fill(m0 + r, a);
+        if (pk.k % 2) a[pk.k] = 0;
+        row_corr[r] = filter_offset == 0 ? 0 : WrapMul(filter_offset, sum);
+      } else {
+        std::memset(a, 0, s.stride * sizeof(int16_t));
+        row_corr[r] = 0;
+      }
     }
-    gemm(pk.kpairs, s.a, s.stride, pk.block(b), col_bias + col0, row_corr, block_rq, rows, cols, out + col0,
-         out_stride);
+    T* out = output + static_cast<int64_t>(m0) * static_cast<int64_t>(out_stride);
+    Requant block_rq = rq;
+    for (int b = 0; b < pk.blocks; ++b) {
+      const int col0 = b * kNr;
+      if (rq.per_channel) {
+        block_rq.multiplier = rq.multiplier + col0;
+        block_rq.shift = rq.shift + col0;
+      }
+      gemm(pk.kpairs, s.a, s.stride, pk.block(b), col_bias + col0, row_corr, block_rq, rows,
+           std::min(kNr, pk.n - col0), out + col0, out_stride);
+    }
   }
 }
 
@@ -100,85 +106,59 @@ template <typename T>
 void ConvGemmRows(const Ukernels& u, const ConvParams& p, const Shape& input_shape, const T* input,
                   const Shape& filter_shape, const Shape& output_shape, T* output, int row_begin, int row_end,
                   void* scratch) {
-  const auto& pk = *static_cast<const PackedGemm*>(p.packed);
   const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), in_d = input_shape.Dim(3);
   const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
-  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2), out_d = output_shape.Dim(3);
-  const int k = pk.k;
-  const Scratch s = SplitScratch(scratch, k);
+  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
   const int16_t pad_value = static_cast<int16_t>(-p.input_offset);  // the input zero point
   const bool need_row_sum = p.filter_offset != 0;
-  const GemmFn<T> gemm = GemmFor<T>(u);
   static_assert(sizeof(int) == sizeof(int32_t), "Requant reads the shift as int32");
-  const Requant rq = RequantOf<T>(p);
-  for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
-    const int rows = std::min(kMr, row_end - m0);
-    for (int r = 0; r < kMr; ++r) {
-      int16_t* a = s.a + static_cast<size_t>(r) * s.stride;
-      int32_t sum = 0;
-      if (r < rows) {
-        const int m = m0 + r;
-        const int b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
-        const int in_y0 = oy * p.stride_h - p.pad_h, in_x0 = ox * p.stride_w - p.pad_w;
-        int16_t* dst = a;
-        for (int fy = 0; fy < f_h; ++fy) {
-          const int in_y = in_y0 + p.dilation_h * fy;
-          for (int fx = 0; fx < f_w; ++fx, dst += in_d) {
-            const int in_x = in_x0 + p.dilation_w * fx;
-            if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
-              for (int c = 0; c < in_d; ++c) dst[c] = pad_value;
-              sum += pad_value * in_d;
-              continue;
-            }
-            const T* src = input + Offset4D(input_shape, b, in_y, in_x, 0);
-            for (int c = 0; c < in_d; ++c) dst[c] = src[c];
-            if (need_row_sum)
-              for (int c = 0; c < in_d; ++c) sum += src[c];
-          }
+  // Row m of the left operand: the pixel's receptive field (im2col), padded
+  // taps holding the zero point.
+  auto fill = [&](int m, int16_t* dst) {
+    int32_t sum = 0;
+    const int b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
+    const int in_y0 = oy * p.stride_h - p.pad_h, in_x0 = ox * p.stride_w - p.pad_w;
+    for (int fy = 0; fy < f_h; ++fy) {
+      const int in_y = in_y0 + p.dilation_h * fy;
+      for (int fx = 0; fx < f_w; ++fx, dst += in_d) {
+        const int in_x = in_x0 + p.dilation_w * fx;
+        if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
+          for (int c = 0; c < in_d; ++c) dst[c] = pad_value;
+          sum += pad_value * in_d;
+          continue;
         }
-        if (k % 2) a[k] = 0;
-      } else {
-        std::memset(a, 0, s.stride * sizeof(int16_t));
+        const T* src = input + Offset4D(input_shape, b, in_y, in_x, 0);
+        for (int c = 0; c < in_d; ++c) dst[c] = src[c];
+        if (need_row_sum)
+          for (int c = 0; c < in_d; ++c) sum += src[c];
       }
-      s.row_sum[r] = sum;
     }
-    GemmTile<T>(gemm, pk, s, p.filter_offset, rows, rq, output + static_cast<int64_t>(m0) * out_d,
-                static_cast<size_t>(out_d));
-  }
+    return sum;
+  };
+  GemmRows<T>(u, *static_cast<const PackedGemm*>(p.packed), scratch, p.filter_offset, RequantOf<T>(p), row_begin,
+              row_end, output, static_cast<size_t>(output_shape.Dim(3)), fill);
 }
 
 template <typename T>
 void FullyConnectedRows(const Ukernels& u, const FullyConnectedParams& p, const T* input, T* output,
                         int row_begin, int row_end, void* scratch) {
-  const auto& pk = *static_cast<const PackedGemm*>(p.packed);
   const int k = p.accum_depth;
-  const Scratch s = SplitScratch(scratch, k);
-  const GemmFn<T> gemm = GemmFor<T>(u);
   Requant rq;  // per tensor, as the reference
   rq.multiplier = &p.output_multiplier;
   rq.shift = &p.output_shift;
   rq.output_offset = p.output_offset;
   rq.min = p.qrange.min;
   rq.max = p.qrange.max;
-  for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
-    const int rows = std::min(kMr, row_end - m0);
-    for (int r = 0; r < kMr; ++r) {
-      int16_t* a = s.a + static_cast<size_t>(r) * s.stride;
-      int32_t sum = 0;
-      if (r < rows) {
-        const T* src = input + static_cast<int64_t>(m0 + r) * k;
-        for (int d = 0; d < k; ++d) a[d] = src[d];
-        if (p.filter_offset != 0)
-          for (int d = 0; d < k; ++d) sum += src[d];
-        if (k % 2) a[k] = 0;
-      } else {
-        std::memset(a, 0, s.stride * sizeof(int16_t));
-      }
-      s.row_sum[r] = sum;
-    }
-    GemmTile<T>(gemm, pk, s, p.filter_offset, rows, rq, output + static_cast<int64_t>(m0) * p.output_depth,
-                static_cast<size_t>(p.output_depth));
-  }
+  auto fill = [&](int m, int16_t* dst) {
+    const T* src = input + static_cast<int64_t>(m) * k;
+    int32_t sum = 0;
+    for (int d = 0; d < k; ++d) dst[d] = src[d];
+    if (p.filter_offset != 0)
+      for (int d = 0; d < k; ++d) sum += src[d];
+    return sum;
+  };
+  GemmRows<T>(u, *static_cast<const PackedGemm*>(p.packed), scratch, p.filter_offset, rq, row_begin, row_end,
+              output, static_cast<size_t>(p.output_depth), fill);
 }
 
 template <typename T>

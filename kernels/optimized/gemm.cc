@@ -48,7 +48,7 @@ void PackGemm(const GemmPackSource& src, void* out) {
 
 size_t GemmScratchBytes(int k) {
   const size_t kpad = 2 * ((static_cast<size_t>(k > 0 ? k : 0) + 1) / 2);
-  return kMr * kpad * sizeof(int16_t) + kMr * sizeof(int32_t);
+  return kMr * kpad * sizeof(int16_t);
 }
 
 }  // namespace triage::kernels::optimized

@@ -55,7 +55,7 @@ size_t PackedGemmBytes(int n, int k);
 void PackGemm(const GemmPackSource& src, void* out);
 
 // Scratch the GEMM drivers need per call: kMr rows of the left operand as
-// int16 (2 * kpairs each) and their row sums.
+// int16 (2 * kpairs each).
 size_t GemmScratchBytes(int k);
 
 }  // namespace triage::kernels::optimized
