@@ -26,6 +26,7 @@ Result<std::unique_ptr<fault::Guard>> FaultHooks::BuildGuard(const config::Missi
     go.config = config.fault;
     go.model_path = config.model.path;
     go.kernel_set = config.model.optimized_kernels ? kernels::KernelSet::kOptimized : kernels::KernelSet::kReference;
+    go.threads = config.model.threads;
     // The digest config/ verified; all zero when files were not checked.
     bool known = false;
     for (uint8_t b : config.model.file_sha256) known = known || b != 0;

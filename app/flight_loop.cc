@@ -764,6 +764,7 @@ void FlightLoop::TryReload(const std::string& path) noexcept {
       const config::ModelConfig& b = next.config.model;
       const bool model_changed = a.path != b.path || b.file_sha256 != classifier_->model_hash() ||
                                  a.labels != b.labels || a.optimized_kernels != b.optimized_kernels ||
+                                 a.threads != b.threads ||
                                  std::memcmp(a.mean, b.mean, sizeof(a.mean)) != 0 ||
                                  std::memcmp(a.std, b.std, sizeof(a.std)) != 0;
       if (model_changed) {

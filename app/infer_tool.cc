@@ -45,6 +45,7 @@ struct Flags {
   std::string mean;     // "" = the model's "preprocessing" metadata, else 127.5
   std::string std_dev;
   std::string kernels = "reference";
+  int threads = 1;
   std::string dump_dir;
   std::string compare_dir;
 };
@@ -251,6 +252,8 @@ int RunInferTool(int argc, char** argv) {
   app.add_option("--mean", f.mean, "Per-channel mean for normalization (v or r,g,b); default: model metadata, else 127.5");
   app.add_option("--std", f.std_dev, "Per-channel std for normalization (v or r,g,b); default: model metadata, else 127.5");
   app.add_option("--kernels", f.kernels, "Kernel set")->check(CLI::IsMember({"reference", "optimized"}));
+  app.add_option("--threads", f.threads, "Threads for the optimized kernels (same output bytes for any count)")
+      ->check(CLI::Range(1, kernels::WorkerPool::kMaxThreads));
   app.add_option("--dump-tensors", f.dump_dir, "Write every intermediate tensor to this directory");
   app.add_option("--compare-tensors", f.compare_dir,
                  "Compare intermediates with a dump directory (t<index>.bin) and name the first diverging op");
@@ -276,6 +279,7 @@ int RunInferTool(int argc, char** argv) {
   TensorRecorder recorder;
   inference::InterpreterOptions options;
   options.kernel_set = f.kernels == "optimized" ? kernels::KernelSet::kOptimized : kernels::KernelSet::kReference;
+  options.threads = f.threads;
   if (!f.dump_dir.empty() || !f.compare_dir.empty()) {
     options.observer = &TensorRecorder::Observe;
     options.observer_user = &recorder;
@@ -352,13 +356,16 @@ int RunInferTool(int argc, char** argv) {
     }
     j["latency_ms"] = median;
     j["latency_min_ms"] = min;
+    j["kernels"] = interp.kernels().name;
+    j["threads"] = interp.threads();
     std::printf("%s\n", j.dump().c_str());
   } else {
     for (size_t r = 0; r < k; ++r) {
       std::printf("%5zu  %-30s %.6f\n", order[r], label_of(order[r]).c_str(), Dequantize(out, order[r]));
     }
-    std::printf("latency: median %.3f ms, min %.3f ms over %d run%s (%s kernels)\n", median, min, f.repeat,
-                f.repeat == 1 ? "" : "s", interp.kernels().name);
+    std::printf("latency: median %.3f ms, min %.3f ms over %d run%s (%s kernels, %d thread%s)\n", median, min,
+                f.repeat, f.repeat == 1 ? "" : "s", interp.kernels().name, interp.threads(),
+                interp.threads() == 1 ? "" : "s");
   }
   return 0;
 }

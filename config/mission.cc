@@ -193,6 +193,7 @@ void ParseModel(MapReader m, ParseState* st, ModelConfig* c) {
   }
   c->expected_sha256 = sha;
   m.Enum<bool>("kernels", &c->optimized_kernels, {{"reference", false}, {"optimized", true}});
+  m.Int("threads", &c->threads, 1, 8);
   MapReader p = m.Map("preprocessing");
   p.Enum<bool>("source", &c->preprocessing_from_model, {{"model", true}, {"config", false}});
   p.Triple("mean", c->mean, -1e6, 1e6);

@@ -63,6 +63,9 @@ struct ModelConfig {
   std::string labels_path;      // resolved; "" = the model's "labels" metadata
   std::string expected_sha256;  // lower-case hex; "" = not checked
   bool optimized_kernels = true;
+  // Threads the optimized kernels split each operator over (1..8); the
+  // decision bytes are the same for every value.
+  int threads = 1;
   // Preprocessing: from the model's "preprocessing" metadata (JSON
   // {"mean":[..],"std":[..],"resize":"area"}) or from this section.
   bool preprocessing_from_model = true;

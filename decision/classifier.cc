@@ -45,6 +45,7 @@ Result<std::unique_ptr<Classifier>> Classifier::Create(const config::ModelConfig
     TRIAGE_RETURN_IF_ERROR(inference::AddAllBuiltinOps(c->resolver_));
     inference::InterpreterOptions options;
     options.kernel_set = model.optimized_kernels ? kernels::KernelSet::kOptimized : kernels::KernelSet::kReference;
+    options.threads = model.threads;
     c->interpreter_.reset(new inference::Interpreter(*c->model_, c->resolver_, options));
     if (Status s = c->interpreter_->Prepare(); !s.ok()) return s.WithContext("model %s", model.path.c_str());
     // The arena is exactly what the planner asked for, allocated once.

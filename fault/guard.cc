@@ -63,6 +63,7 @@ Result<std::unique_ptr<Guard>> Guard::Create(const GuardOptions& options) {
   io.mode = cfg.redundancy;
   io.events = options.events;
   io.kernel_set = options.kernel_set;
+  io.threads = options.threads;
   auto invoker = RedundantInvoker::Create(
       Span<const inference::Model* const>(models, static_cast<size_t>(g->store_->copies())), *resolver, io);
   if (!invoker.ok()) return invoker.status();

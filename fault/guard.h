@@ -66,6 +66,7 @@ struct GuardOptions {
   // Kernels of the replicas in none/dmr/tmr (the mission config's model.kernels);
   // crosscheck always pairs optimized with reference.
   kernels::KernelSet kernel_set = kernels::KernelSet::kOptimized;
+  int threads = 1;                         // the mission config's model.threads
   Watchdog* watchdog = nullptr;            // default: per config (device, or simulated when "")
   // Supervisor heartbeat file; nullopt = $TRIAGE_HEARTBEAT_FILE (disabled if unset), "" = none.
   std::optional<std::string> heartbeat_file;

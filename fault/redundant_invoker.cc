@@ -63,6 +63,7 @@ Result<std::unique_ptr<RedundantInvoker>> RedundantInvoker::Create(Span<const in
     replica->index = r;
     inference::InterpreterOptions io;
     io.kernel_set = options.kernel_set;
+    io.threads = options.threads;
     if (options.mode == RedundancyMode::kCrossCheck) {
       io.kernel_set = r == 0 ? kernels::KernelSet::kOptimized : kernels::KernelSet::kReference;
     }

@@ -122,6 +122,9 @@ struct InvokerOptions {
   RunHooks* hooks = nullptr;    // may be null (flight)
   // Kernel set of the replicas in none/dmr/tmr (crosscheck fixes its own).
   kernels::KernelSet kernel_set = kernels::KernelSet::kOptimized;
+  // Threads each replica's optimized kernels use. Replicas run one after
+  // another, each on every core, so dmr costs two such runs.
+  int threads = 1;
 };
 
 class RedundantInvoker {

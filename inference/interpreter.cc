@@ -42,6 +42,7 @@ class Interpreter::PrepareCtx final : public PrepareContext {
     interp_.packed_regions_.push_back(PackedRegion{static_cast<const uint8_t*>(p), bytes, source});
     return p;
   }
+  kernels::Parallel* parallel() const override { return interp_.pool_.get(); }
 
  private:
   Interpreter& interp_;
@@ -101,6 +102,17 @@ Status Interpreter::PrepareUnchecked() {
       t.scale = s.quant.scales[0];
       t.zero_point = static_cast<int32_t>(s.quant.zero_points[0]);
     }
+  }
+
+  // Workers start here, once, before any operator keeps a pointer to them.
+  if (options_.threads < 1 || options_.threads > kernels::WorkerPool::kMaxThreads) {
+    return Status::Error(StatusCode::kInvalidArgument, "interpreter: threads %d is outside [1, %d]",
+                         options_.threads, kernels::WorkerPool::kMaxThreads);
+  }
+  if (options_.threads > 1 && kernels_->ukernels != nullptr && !pool_) {
+    Result<std::unique_ptr<kernels::WorkerPool>> pool = kernels::WorkerPool::Create(options_.threads, options_.min_parallel_work);
+    if (!pool.ok()) return pool.status().WithContext("interpreter");
+    pool_ = std::move(pool.value());
   }
 
   ops_.assign(ops.size(), OpState{});

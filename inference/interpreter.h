@@ -13,7 +13,8 @@
 // it). Invoke never allocates and never throws.
 // Ownership: the Model (and its bytes) and the OpResolver must outlive the
 // interpreter; a caller-provided arena must too.
-// Thread safety: one interpreter is used by one thread at a time. Separate
+// Thread safety: one interpreter is used by one thread at a time (its own
+// workers, InterpreterOptions::threads, are internal to Invoke). Separate
 // interpreters on the same Model may run concurrently. Results are
 // deterministic: the same inputs give the same output bytes on every run.
 #ifndef TRIAGE_INFERENCE_INTERPRETER_H_
@@ -30,6 +31,7 @@
 #include "inference/op_context.h"
 #include "inference/op_resolver.h"
 #include "kernels/kernel_table.h"
+#include "kernels/parallel.h"
 
 namespace triage::inference {
 
@@ -42,6 +44,14 @@ using OpObserver = Status (*)(void* user, const Interpreter& interpreter, int op
 
 struct InterpreterOptions {
   kernels::KernelSet kernel_set = kernels::KernelSet::kReference;
+  // Threads the optimized kernels may use, the caller's included (1 to
+  // kernels::WorkerPool::kMaxThreads). Workers start at Prepare and sleep
+  // between invocations; the output bytes do not depend on this number.
+  // The reference kernels always run on the calling thread.
+  int threads = 1;
+  // Operators with fewer multiply-accumulates than this stay on the calling
+  // thread (tests set 0 to split every operator).
+  int64_t min_parallel_work = kernels::WorkerPool::kDefaultMinParallelWork;
   OpObserver observer = nullptr;
   void* observer_user = nullptr;
 };
@@ -112,6 +122,8 @@ class Interpreter {
   // repair of a packed-weight upset). No allocation; false if i is out of range.
   bool RepackRegion(size_t i) noexcept;
   const kernels::KernelTable& kernels() const { return *kernels_; }
+  // Threads the kernels run on (1 until Prepare, or with reference kernels).
+  int threads() const { return pool_ ? pool_->threads() : 1; }
   bool prepared() const { return prepared_; }
   bool allocated() const { return allocated_; }
   // The bound arena (for inspection and fault injection between operators).
@@ -137,6 +149,7 @@ class Interpreter {
   size_t op_data_bytes_ = 0;
   size_t packed_bytes_ = 0;
   std::vector<PackedRegion> packed_regions_;
+  std::unique_ptr<kernels::WorkerPool> pool_;  // null for one thread
   bool prepared_ = false;
   bool allocated_ = false;
 };

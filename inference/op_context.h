@@ -17,6 +17,7 @@
 #include "inference/model.h"
 #include "kernels/kernel_table.h"
 #include "kernels/optimized/gemm.h"
+#include "kernels/parallel.h"
 
 namespace triage::inference {
 
@@ -81,6 +82,11 @@ class PrepareContext {
   // check this second copy of the weights and re-derive it in place.
   // nullptr if it cannot allocate.
   virtual const void* PackGemm(const kernels::optimized::GemmPackSource& source) = 0;
+  // The worker pool optimized kernels split their rows over, for the
+  // params' `parallel` field; nullptr when the interpreter runs one thread.
+  // Per-worker scratch is parallel_threads() blocks.
+  virtual kernels::Parallel* parallel() const = 0;
+  int parallel_threads() const { return parallel() ? parallel()->threads() : 1; }
 };
 
 class EvalContext {

@@ -1,10 +1,32 @@
 #include "kernels/kernel_table.h"
 
 #include "kernels/optimized/conv.h"
+#include "kernels/optimized/gemm.h"
 #include "kernels/optimized/ukernels.h"
+#include "kernels/parallel.h"
 
 namespace triage::kernels {
 namespace {
+
+// Runs fn(worker, begin, end) over rows [0, rows), split by the worker pool
+// when there is one and the operator is big enough (min_parallel_work). The split never changes
+// a byte: every row is computed by the same code in any range.
+template <typename Fn>
+void ForRows(Parallel* parallel, int rows, int grain, int64_t work_per_row, const Fn& fn) {
+  if (parallel == nullptr || parallel->threads() == 1 || rows <= grain ||
+      static_cast<int64_t>(rows) * work_per_row < parallel->min_parallel_work()) {
+    if (rows > 0) fn(0, 0, rows);
+    return;
+  }
+  parallel->For([](const void* ctx, int worker, int begin, int end) {
+    (*static_cast<const Fn*>(ctx))(worker, begin, end);
+  }, &fn, rows, grain);
+}
+
+// Worker w's GEMM scratch: Prepare allocated one block per thread.
+inline void* WorkerScratch(void* scratch, int k, int worker) {
+  return static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * optimized::GemmScratchBytes(k);
+}
 
 KernelTable MakeReferenceTable() {
   KernelTable t;
@@ -50,7 +72,11 @@ void Conv(const ConvParams& p, const Shape& input_shape, const T* input, const S
     return;
   }
   const int rows = output_shape.Dim(0) * output_shape.Dim(1) * output_shape.Dim(2);
-  optimized::ConvGemmRows<T>(U(), p, input_shape, input, filter_shape, output_shape, output, 0, rows, p.scratch);
+  const auto& pk = *static_cast<const optimized::PackedGemm*>(p.packed);
+  ForRows(p.parallel, rows, optimized::kMr, static_cast<int64_t>(pk.n) * pk.k, [&](int worker, int begin, int end) {
+    optimized::ConvGemmRows<T>(U(), p, input_shape, input, filter_shape, output_shape, output, begin, end,
+                               WorkerScratch(p.scratch, pk.k, worker));
+  });
 }
 
 template <UkernelsFn U, typename T,
@@ -62,8 +88,12 @@ void Depthwise(const DepthwiseParams& p, const Shape& input_shape, const T* inpu
     Ref(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
     return;
   }
-  optimized::DepthwiseRows<T>(U(), p, input_shape, input, filter_shape, filter, bias, output_shape, output, 0,
-                              output_shape.Dim(0) * output_shape.Dim(1));
+  const int64_t per_row = static_cast<int64_t>(output_shape.Dim(2)) * output_shape.Dim(3) * filter_shape.Dim(1) *
+                          filter_shape.Dim(2);
+  ForRows(p.parallel, output_shape.Dim(0) * output_shape.Dim(1), 1, per_row, [&](int, int begin, int end) {
+    optimized::DepthwiseRows<T>(U(), p, input_shape, input, filter_shape, filter, bias, output_shape, output, begin,
+                                end);
+  });
 }
 
 template <UkernelsFn U, typename T,
@@ -74,14 +104,20 @@ void FullyConnected(const FullyConnectedParams& p, const T* input, const T* filt
     Ref(p, input, filter, bias, output);
     return;
   }
-  optimized::FullyConnectedRows<T>(U(), p, input, output, 0, p.batches, p.scratch);
+  ForRows(p.parallel, p.batches, optimized::kMr, static_cast<int64_t>(p.output_depth) * p.accum_depth,
+          [&](int worker, int begin, int end) {
+            optimized::FullyConnectedRows<T>(U(), p, input, output, begin, end,
+                                             WorkerScratch(p.scratch, p.accum_depth, worker));
+          });
 }
 
 template <UkernelsFn U, typename T>
 void AveragePool(const PoolParams& p, const Shape& input_shape, const T* input, const Shape& output_shape,
                  T* output) {
-  optimized::AveragePoolRows<T>(U(), p, input_shape, input, output_shape, output, 0,
-                                output_shape.Dim(0) * output_shape.Dim(1));
+  const int64_t per_row = static_cast<int64_t>(output_shape.Dim(2)) * output_shape.Dim(3) * p.filter_h * p.filter_w;
+  ForRows(p.parallel, output_shape.Dim(0) * output_shape.Dim(1), 1, per_row, [&](int, int begin, int end) {
+    optimized::AveragePoolRows<T>(U(), p, input_shape, input, output_shape, output, begin, end);
+  });
 }
 
 template <UkernelsFn U>

@@ -12,6 +12,8 @@
 
 namespace triage::kernels {
 
+class Parallel;  // kernels/parallel.h: worker threads for the optimized kernels
+
 // Values match TensorFlow Lite's TensorType so casts from the schema are direct.
 enum class DataType : int8_t {
   kFloat32 = 0,

@@ -94,6 +94,7 @@ Status PrepareConvLike(PrepareContext& ctx, const ConvGeometry& g, bool depthwis
   p.pad_h = ComputePadding(g.stride_h, g.dilation_h, in_h, f_h, out_h);
   p.pad_w = ComputePadding(g.stride_w, g.dilation_w, in_w, f_w, out_w);
   p.depth_multiplier = depth_multiplier;
+  p.parallel = ctx.parallel();
 
   if (type == DataType::kFloat32) {
     p.frange = kernels::ActivationRangeFloat(act);

@@ -72,6 +72,7 @@ Status Prepare(PrepareContext& ctx) {
   TRIAGE_RETURN_IF_ERROR(CheckedMultiplier(input_product_scale / static_cast<double>(out->quant.scales[0]), &p.output_multiplier,
                               &shift));
   p.output_shift = shift;
+  p.parallel = ctx.parallel();
   return PackGemmWeights(ctx, *filter, bias, out_depth, accum_depth, p.input_offset, p.filter_offset, &p.packed,
                          &p.scratch);
 }

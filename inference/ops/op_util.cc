@@ -183,7 +183,8 @@ Status PackGemmWeights(PrepareContext& ctx, const TensorSpec& filter, const Tens
   source.filter_offset = filter_offset;
   source.filter_signed = filter.type == DataType::kInt8;
   const void* blob = ctx.PackGemm(source);
-  void* work = ctx.AllocatePersistent(kernels::optimized::GemmScratchBytes(k));
+  void* work = ctx.AllocatePersistent(kernels::optimized::GemmScratchBytes(k) *
+                                      static_cast<size_t>(ctx.parallel_threads()));
   if (blob == nullptr || work == nullptr) {
     return Status::Error(StatusCode::kResourceExhausted, "cannot allocate %zu bytes of packed weights",
                          kernels::optimized::PackedGemmBytes(n, k));

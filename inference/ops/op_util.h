@@ -63,7 +63,8 @@ Status CheckAccumulator(int64_t terms, int64_t max_term, const TensorSpec* bias,
 // When the interpreter's kernel table is an optimized one and the filter
 // (and bias, if any) are constants: packs the n x k filter for the optimized
 // GEMM (kernels/optimized/gemm.h) into packed storage and allocates one
-// worker's scratch. Leaves *packed and *scratch null otherwise, which makes
+// block of scratch per worker thread (ctx.parallel_threads()). Leaves
+// *packed and *scratch null otherwise, which makes
 // the optimized kernel call the reference one.
 Status PackGemmWeights(PrepareContext& ctx, const TensorSpec& filter, const TensorSpec* bias, int n, int k,
                        int32_t input_offset, int32_t filter_offset, const void** packed, void** scratch);

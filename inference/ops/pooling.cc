@@ -50,6 +50,7 @@ Status Prepare(PrepareContext& ctx) {
   p.filter_w = o->filter_width();
   p.pad_h = ComputePadding(p.stride_h, 1, in_h, p.filter_h, out_h);
   p.pad_w = ComputePadding(p.stride_w, 1, in_w, p.filter_w, out_w);
+  p.parallel = ctx.parallel();
   if (in->type == DataType::kFloat32) {
     p.frange = kernels::ActivationRangeFloat(act);
     return Status::Ok();

@@ -28,9 +28,12 @@ struct ConvParams {
   FloatRange frange{0, 0};
   // Set at Prepare for the optimized kernels, ignored by the reference ones:
   // weights laid out by optimized::PackGemm (persistent, read-only at Eval)
-  // and scratch for one worker (optimized::GemmScratchBytes).
+  // and scratch for each worker (optimized::GemmScratchBytes apiece), and
+  // the interpreter's worker pool (null: one thread). Depthwise uses only
+  // parallel.
   const void* packed = nullptr;
   void* scratch = nullptr;
+  Parallel* parallel = nullptr;
 };
 
 namespace reference {

@@ -20,9 +20,11 @@ struct FullyConnectedParams {
   int output_shift = 0;
   QuantizedRange qrange{0, 0};
   FloatRange frange{0, 0};
-  // Optimized kernels only (see ConvParams): packed weights and scratch.
+  // Optimized kernels only (see ConvParams): packed weights, per-worker
+  // scratch and the worker pool.
   const void* packed = nullptr;
   void* scratch = nullptr;
+  Parallel* parallel = nullptr;
 };
 
 namespace reference {

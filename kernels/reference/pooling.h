@@ -17,6 +17,7 @@ struct PoolParams {
   int pad_h = 0, pad_w = 0;
   QuantizedRange qrange{0, 0};
   FloatRange frange{0, 0};
+  Parallel* parallel = nullptr;  // optimized kernels only: the worker pool (null: one thread)
 };
 
 namespace reference {

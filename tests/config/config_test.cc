@@ -215,6 +215,19 @@ TEST_F(MissionConfigTest, KeepThresholdIsParsedPerClassAndRangeChecked) {
   EXPECT_NE(p->message.find("1.5 is outside [0, 1]"), std::string::npos) << p->message;
 }
 
+TEST_F(MissionConfigTest, ModelThreadsIsParsedAndRangeChecked) {
+  const LoadedConfig ok = Parse("model:\n  path: " + model_ + "\n  threads: 2\n", false);
+  ASSERT_TRUE(ok.ok()) << All(ok);
+  EXPECT_EQ(ok.config.model.threads, 2);
+  EXPECT_EQ(Parse("model:\n  path: " + model_ + "\n", false).config.model.threads, 1);
+  for (const char* bad_value : {"0", "9", "two"}) {
+    const LoadedConfig bad = Parse("model:\n  path: " + model_ + "\n  threads: " + bad_value + "\n", false);
+    const ConfigProblem* p = Find(bad, "model.threads");
+    ASSERT_NE(p, nullptr) << bad_value << ": " << All(bad);
+    EXPECT_EQ(p->line, 3);
+  }
+}
+
 TEST_F(MissionConfigTest, EnumValuesListWhatIsAccepted) {
   const LoadedConfig c = Parse("downlink:\n  thumbnail: {codec: original}\n", false);
   const ConfigProblem* p = Find(c, "downlink.thumbnail.codec");

@@ -54,15 +54,24 @@ std::vector<Case> LoadCases() {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " / " << c.label; }
 
-// Every case runs with both kernel sets: the optimized kernels must give the
-// reference kernels' (and TensorFlow Lite's) bytes too, on every target.
-class Conformance : public ::testing::TestWithParam<std::tuple<Case, kernels::KernelSet>> {};
+// Every case runs with both kernel sets, and the optimized set also split
+// over 2 and 3 threads: the optimized kernels must give the reference
+// kernels' (and TensorFlow Lite's) bytes too, on every target and for every
+// thread count.
+struct Engine {
+  kernels::KernelSet set;
+  int threads;
+};
+void PrintTo(const Engine& e, std::ostream* os) { *os << kernels::KernelSetName(e.set) << " x" << e.threads; }
+
+class Conformance : public ::testing::TestWithParam<std::tuple<Case, Engine>> {};
 
 TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   TRIAGE_REQUIRE_SHARED();
   const Case& c = std::get<0>(GetParam());
   InterpreterOptions options;
-  options.kernel_set = std::get<1>(GetParam());
+  options.kernel_set = std::get<1>(GetParam()).set;
+  options.threads = std::get<1>(GetParam()).threads;
   auto file = ReadFileAligned(SharedPath("models/" + c.model));
   ASSERT_TRUE(file.ok()) << file.status().message();
   auto model = Model::Create(file->span());
@@ -83,6 +92,7 @@ TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   Interpreter interp(*model, resolver, options);
   Status s = interp.PrepareAndAllocate();
   ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(interp.threads(), options.kernel_set == kernels::KernelSet::kOptimized ? options.threads : 1);
   ASSERT_EQ(interp.num_inputs(), c.inputs.size());
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     const auto bytes = ReadFileBytes(SharedPath("reference/" + c.inputs[i]));
@@ -118,10 +128,12 @@ TEST_P(Conformance, OutputMatchesTensorFlowLite) {
   }
 }
 
-std::string CaseName(const ::testing::TestParamInfo<std::tuple<Case, kernels::KernelSet>>& info) {
+std::string CaseName(const ::testing::TestParamInfo<std::tuple<Case, Engine>>& info) {
   const Case& c = std::get<0>(info.param);
+  const Engine& e = std::get<1>(info.param);
   std::string name = c.model.substr(0, c.model.find(".tflite")) + "__" + c.label + "__" +
-                     kernels::KernelSetName(std::get<1>(info.param));
+                     kernels::KernelSetName(e.set);
+  if (e.threads > 1) name += "_" + std::to_string(e.threads) + "threads";
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;
@@ -129,8 +141,10 @@ std::string CaseName(const ::testing::TestParamInfo<std::tuple<Case, kernels::Ke
 
 INSTANTIATE_TEST_SUITE_P(SharedReference, Conformance,
                          ::testing::Combine(::testing::ValuesIn(LoadCases()),
-                                            ::testing::Values(kernels::KernelSet::kReference,
-                                                              kernels::KernelSet::kOptimized)),
+                                            ::testing::Values(Engine{kernels::KernelSet::kReference, 1},
+                                                              Engine{kernels::KernelSet::kOptimized, 1},
+                                                              Engine{kernels::KernelSet::kOptimized, 2},
+                                                              Engine{kernels::KernelSet::kOptimized, 3})),
                          CaseName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Conformance);
 

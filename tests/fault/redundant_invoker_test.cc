@@ -61,11 +61,12 @@ class RedundantInvokerTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedundantInvoker> Make(RedundancyMode mode, int models, RunHooks* hooks = nullptr,
-                                         kernels::KernelSet set = kernels::KernelSet::kOptimized) {
+                                         kernels::KernelSet set = kernels::KernelSet::kOptimized, int threads = 1) {
     const inference::Model* m[3] = {&store_->model(0), &store_->model(1), &store_->model(2)};
     InvokerOptions o;
     o.mode = mode;
     o.kernel_set = set;
+    o.threads = threads;
     o.events = &events_;
     o.hooks = hooks;
     auto inv = RedundantInvoker::Create(Span<const inference::Model* const>(m, static_cast<size_t>(models)),
@@ -107,9 +108,10 @@ TEST_F(RedundantInvokerTest, SyntheticModelGivesVariedDecisions) {
 TEST_F(RedundantInvokerTest, CleanRunsAgreeAndMatchAPlainInterpreterInEveryMode) {
   for (RedundancyMode mode :
        {RedundancyMode::kNone, RedundancyMode::kDmr, RedundancyMode::kTmr, RedundancyMode::kCrossCheck}) {
-    for (int models : {1, 3}) {
-      auto inv = Make(mode, models);
+    for (int models : {1, 3}) for (int threads : {1, 2}) {
+      auto inv = Make(mode, models, nullptr, kernels::KernelSet::kOptimized, threads);
       ASSERT_NE(inv, nullptr);
+      EXPECT_EQ(inv->replica(0).threads(), threads);
       const RunResult r = inv->Run();
       EXPECT_TRUE(r.usable()) << RedundancyModeName(mode);
       EXPECT_EQ(r.verdict, mode == RedundancyMode::kNone ? Verdict::kSingle : Verdict::kAgreed);
@@ -286,7 +288,7 @@ TEST_F(RedundantInvokerTest, RunDoesNotAllocateInAnyMode) {
        {RedundancyMode::kNone, RedundancyMode::kDmr, RedundancyMode::kTmr, RedundancyMode::kCrossCheck}) {
     TestHooks hooks;
     if (mode != RedundancyMode::kNone) hooks.FlipOutput(1, 0);  // exercise the third run and the events
-    auto inv = Make(mode, 3, &hooks);
+    auto inv = Make(mode, 3, &hooks, kernels::KernelSet::kOptimized, 2);
     ASSERT_NE(inv, nullptr);
     (void)inv->Run();
     ::triage::testing::AllocGuard guard;

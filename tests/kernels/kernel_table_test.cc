@@ -11,12 +11,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "kernels/optimized/ukernels.h"
+#include "kernels/parallel.h"
 #include "tests/kernels/kernel_test_util.h"
 #include "tests/kernels/op_runner.h"
 
@@ -319,17 +321,51 @@ std::string CompareSoftmax(const KernelTable& set, uint32_t seed) {
 // Every table under test: the reference itself (the harness's own sanity),
 // then every optimized variant this build has and this CPU runs (portable,
 // sse41, avx2 on x86-64; portable, neon on armhf).
-std::vector<const KernelTable*> TablesUnderTest() {
-  std::vector<const KernelTable*> out{&Ref()};
-  for (int i = 0; i < OptimizedVariantCount(); ++i) out.push_back(&OptimizedVariant(i));
+// The fastest variant and the portable one also run split over 2 and 3
+// threads (a worker pool that splits even the smallest operator), which
+// must not change a byte either.
+struct TableCase {
+  const KernelTable* table;
+  int threads;
+};
+
+void PrintTo(const TableCase& c, std::ostream* os) { *os << c.table->name << " x" << c.threads; }
+
+std::vector<TableCase> TablesUnderTest() {
+  std::vector<TableCase> out{{&Ref(), 1}};
+  for (int i = 0; i < OptimizedVariantCount(); ++i) out.push_back({&OptimizedVariant(i), 1});
+  for (int threads : {2, 3}) {
+    out.push_back({&OptimizedVariant(OptimizedVariantCount() - 1), threads});
+    if (OptimizedVariantCount() > 1) out.push_back({&OptimizedVariant(0), threads});
+  }
   return out;
 }
 
 std::string TableName(const KernelTable& t) { return t.ukernels ? std::string("optimized_") + t.ukernels->isa : t.name; }
 
-class SetVsReference : public ::testing::TestWithParam<const KernelTable*> {
+// One pool per thread count, for the whole test program.
+Parallel* PoolFor(int threads) {
+  static std::unique_ptr<WorkerPool> pools[WorkerPool::kMaxThreads + 1];
+  if (threads <= 1) return nullptr;
+  if (!pools[threads]) {
+    Result<std::unique_ptr<WorkerPool>> pool = WorkerPool::Create(threads, /*min_parallel_work=*/0);
+    if (!pool.ok()) return nullptr;
+    pools[threads] = std::move(pool.value());
+  }
+  return pools[threads].get();
+}
+
+class SetVsReference : public ::testing::TestWithParam<TableCase> {
  protected:
-  const KernelTable& Set() const { return *GetParam(); }
+  void SetUp() override {
+    Parallel* pool = PoolFor(GetParam().threads);
+    if (GetParam().threads > 1) {
+      ASSERT_NE(pool, nullptr) << "cannot start " << GetParam().threads << " threads";
+    }
+    testing::SetRunnerParallel(pool);
+  }
+  void TearDown() override { testing::SetRunnerParallel(nullptr); }
+  const KernelTable& Set() const { return *GetParam().table; }
 };
 
 TEST_P(SetVsReference, ConvIsByteIdentical) { EXPECT_EQ(CompareConv(Set(), false, 81), ""); }
@@ -354,8 +390,10 @@ TEST_P(SetVsReference, RandomizedSweepIsByteIdentical) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSets, SetVsReference, ::testing::ValuesIn(TablesUnderTest()),
-                         [](const ::testing::TestParamInfo<const KernelTable*>& info) {
-                           return TableName(*info.param);
+                         [](const ::testing::TestParamInfo<TableCase>& info) {
+                           std::string name = TableName(*info.param.table);
+                           if (info.param.threads > 1) name += "_" + std::to_string(info.param.threads) + "threads";
+                           return name;
                          });
 
 TEST(KernelTable, OptimizedSetIsTheFastestVariantThisCpuRuns) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "kernels/parallel.h"
 #include "kernels/quant.h"
 
 namespace triage::kernels::testing {
@@ -134,8 +135,15 @@ void QuantizedConv<T>::SetOutput(const QuantSpec& out) {
   params.qrange = ActivationRangeQuantized(spec.act, out_q.scale, out_q.zero_point, TypeMin<T>(), TypeMax<T>());
 }
 
+namespace {
+Parallel* g_parallel = nullptr;
+}  // namespace
+
+void SetRunnerParallel(Parallel* parallel) { g_parallel = parallel; }
+
 // What the interpreter's Prepare does for an optimized table: packs the
-// n x k filter (kernels/optimized/gemm.h) and sizes one worker's scratch.
+// n x k filter (kernels/optimized/gemm.h) and sizes one scratch block per
+// worker thread.
 struct PackedForTest {
   std::vector<int32_t> blob, scratch;  // int32 storage: aligned for the packed header
   void Pack(const KernelTable& t, const void* filter, bool is_signed, const int32_t* bias, int n, int k,
@@ -150,7 +158,8 @@ struct PackedForTest {
     src.filter_offset = filter_offset;
     src.filter_signed = is_signed;
     blob.assign(optimized::PackedGemmBytes(n, k) / 4 + 1, 0);
-    scratch.assign(optimized::GemmScratchBytes(k) / 4 + 1, 0);
+    const size_t threads = g_parallel ? static_cast<size_t>(g_parallel->threads()) : 1;
+    scratch.assign(optimized::GemmScratchBytes(k) * threads / 4 + 1, 0);
     optimized::PackGemm(src, blob.data());
     *packed = blob.data();
     *work = scratch.data();
@@ -160,6 +169,7 @@ struct PackedForTest {
 template <typename T>
 std::vector<T> QuantizedConv<T>::Run(const KernelTable& t) const {
   DepthwiseParams p = params;
+  p.parallel = g_parallel;
   p.per_channel_multiplier = multipliers.data();
   p.per_channel_shift = shifts.data();
   std::vector<T> out(static_cast<size_t>(geo.output.FlatSize()));
@@ -281,6 +291,7 @@ std::vector<T> QuantizedFc<T>::Run(const KernelTable& t) const {
   std::vector<T> out(static_cast<size_t>(spec.batches * spec.output_depth));
   const int32_t* b = bias.empty() ? nullptr : bias.data();
   FullyConnectedParams p = params;
+  p.parallel = g_parallel;
   PackedForTest packed;
   packed.Pack(t, filter.data(), std::is_signed_v<T>, b, p.output_depth, p.accum_depth, p.input_offset,
               p.filter_offset, &p.packed, &p.scratch);
@@ -347,6 +358,7 @@ PoolGeometry GeometryOf(const PoolSpec& s) {
   g.params.filter_w = s.f_w;
   g.params.pad_h = s.padding == Padding::kSame ? PadBefore(s.stride_h, 1, s.in_h, s.f_h, out_h) : 0;
   g.params.pad_w = s.padding == Padding::kSame ? PadBefore(s.stride_w, 1, s.in_w, s.f_w, out_w) : 0;
+  g.params.parallel = g_parallel;
   return g;
 }
 

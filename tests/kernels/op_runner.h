@@ -19,6 +19,11 @@
 
 namespace triage::kernels::testing {
 
+// The worker pool every Run below hands the optimized kernels (through the
+// params' parallel field, with one scratch block per thread); nullptr (the
+// default) runs them on the calling thread. Not owned.
+void SetRunnerParallel(Parallel* parallel);
+
 // ---------------------------------------------------------------------------
 // CONV_2D and DEPTHWISE_CONV_2D.
 
