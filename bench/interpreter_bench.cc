@@ -65,7 +65,7 @@ void SkipWithStatus(benchmark::State& state, const char* what, const Status& sta
   state.SkipWithError(msg.c_str());
 }
 
-void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet kernel_set) {
+void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet kernel_set, int threads) {
   std::string path;
   if (const std::string skip = FindModel(model_case, &path); !skip.empty()) {
     state.SkipWithError(skip.c_str());
@@ -86,6 +86,7 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
   }
   InterpreterOptions options;
   options.kernel_set = kernel_set;
+  options.threads = threads;
   Interpreter interp(*model, resolver, options);
   if (Status s = interp.PrepareAndAllocate(); !s.ok()) return SkipWithStatus(state, "PrepareAndAllocate", s);
   for (size_t i = 0; i < interp.num_inputs(); ++i) {
@@ -108,6 +109,7 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
   using benchmark::Counter;
   state.counters["macs_per_s"] = Counter(macs, Counter::kIsIterationInvariantRate);
   state.counters["macs"] = Counter(macs);
+  state.counters["threads"] = Counter(static_cast<double>(interp.threads()));
   state.counters["arena_bytes"] =
       Counter(static_cast<double>(interp.arena_bytes()), Counter::kDefaults, Counter::kIs1024);
   state.counters["op_data_bytes"] =
@@ -125,11 +127,17 @@ void BM_Invoke(benchmark::State& state, const ModelCase& model_case, KernelSet k
 void RegisterAll(bool user_min_time) {
   for (const ModelCase& model_case : kModels) {
     for (KernelSet set : kKernelSets) {
-      const std::string name = std::string("Invoke/") + model_case.name + "/" + kernels::KernelSetName(set);
-      benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), BM_Invoke, model_case, set);
-      b->Unit(benchmark::kMillisecond)->UseRealTime()->ComputeStatistics("min", &MinOf)->ComputeStatistics(
-          "max", &MaxOf);
-      if (!user_min_time) b->MinTime(kDefaultMinTimeSeconds);
+      // The optimized set also on both cores (the flight computer has two).
+      for (int threads : {1, 2}) {
+        if (threads > 1 && set == KernelSet::kReference) continue;
+        std::string name = std::string("Invoke/") + model_case.name + "/" + kernels::KernelSetName(set);
+        if (threads > 1) name += "/" + std::to_string(threads) + "T";
+        benchmark::internal::Benchmark* b =
+            benchmark::RegisterBenchmark(name.c_str(), BM_Invoke, model_case, set, threads);
+        b->Unit(benchmark::kMillisecond)->UseRealTime()->ComputeStatistics("min", &MinOf)->ComputeStatistics(
+            "max", &MaxOf);
+        if (!user_min_time) b->MinTime(kDefaultMinTimeSeconds);
+      }
     }
   }
 }

@@ -1,5 +1,7 @@
 #include "kernels/kernel_table.h"
 
+#include <cstdint>
+
 #include "kernels/optimized/conv.h"
 #include "kernels/optimized/gemm.h"
 #include "kernels/optimized/ukernels.h"
@@ -120,6 +122,24 @@ void AveragePool(const PoolParams& p, const Shape& input_shape, const T* input, 
   });
 }
 
+// Quantized ADD without broadcasting (the residual adds of MobileNet v2): a
+// flat loop over the reference's own per-element function, split over the
+// worker threads. With broadcasting it is the reference kernel.
+template <typename T>
+void Add(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, const T* in2, const Shape& out_shape,
+         T* out) {
+  const int64_t n = out_shape.FlatSize();
+  if (s1.FlatSize() != n || s2.FlatSize() != n || n > INT32_MAX) {
+    // (Validated broadcast shapes of equal size are the same shape.)
+    reference::AddQuantized<T>(p, s1, in1, s2, in2, out_shape, out);
+    return;
+  }
+  // About 8 multiply-accumulates' worth of work per element.
+  ForRows(p.parallel, static_cast<int>(n), 64, 8, [&](int, int begin, int end) {
+    for (int i = begin; i < end; ++i) out[i] = reference::AddQuantizedOne<T>(p, in1[i], in2[i]);
+  });
+}
+
 template <UkernelsFn U>
 KernelTable MakeOptimizedTable() {
   KernelTable t = MakeReferenceTable();
@@ -133,6 +153,8 @@ KernelTable MakeOptimizedTable() {
   t.fully_connected_int8 = &FullyConnected<U, int8_t, &reference::FullyConnectedInt8>;
   t.average_pool_uint8 = &AveragePool<U, uint8_t>;
   t.average_pool_int8 = &AveragePool<U, int8_t>;
+  t.add_uint8 = &Add<uint8_t>;
+  t.add_int8 = &Add<int8_t>;
   return t;
 }
 

@@ -90,6 +90,7 @@ Status PrepareAdd(PrepareContext& ctx) {
                          static_cast<double>(so));
   }
   p.qrange = QuantizedActivationRange(act, *out);
+  p.parallel = ctx.parallel();
   return Status::Ok();
 }
 

@@ -54,21 +54,8 @@ void AddFloat(const AddParams& p, const Shape& s1, const float* in1, const Shape
 template <typename T>
 void AddQuantized(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, const T* in2,
                   const Shape& out_shape, T* out) {
-  ForEachBroadcast(s1, s2, out_shape, [&](int64_t a, int64_t b, int64_t o) {
-    const int32_t v1 = p.input1_offset + in1[a];
-    const int32_t v2 = p.input2_offset + in2[b];
-    const int32_t shifted1 = v1 * (1 << p.left_shift);
-    const int32_t shifted2 = v2 * (1 << p.left_shift);
-    const int32_t scaled1 =
-        MultiplyByQuantizedMultiplierSmallerThanOneExp(shifted1, p.input1_multiplier, p.input1_shift);
-    const int32_t scaled2 =
-        MultiplyByQuantizedMultiplierSmallerThanOneExp(shifted2, p.input2_multiplier, p.input2_shift);
-    const int32_t raw_sum = scaled1 + scaled2;
-    const int32_t raw_out =
-        MultiplyByQuantizedMultiplierSmallerThanOneExp(raw_sum, p.output_multiplier, p.output_shift) +
-        p.output_offset;
-    out[o] = static_cast<T>(Clamp(raw_out, p.qrange.min, p.qrange.max));
-  });
+  ForEachBroadcast(s1, s2, out_shape,
+                   [&](int64_t a, int64_t b, int64_t o) { out[o] = AddQuantizedOne<T>(p, in1[a], in2[b]); });
 }
 
 void MulFloat(const MulParams& p, const Shape& s1, const float* in1, const Shape& s2, const float* in2,

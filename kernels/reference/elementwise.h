@@ -21,6 +21,7 @@ struct AddParams {
   int input1_shift = 0, input2_shift = 0, output_shift = 0;
   QuantizedRange qrange{0, 0};
   FloatRange frange{0, 0};
+  Parallel* parallel = nullptr;  // optimized kernels only: the worker pool (null: one thread)
 };
 
 struct MulParams {
@@ -41,6 +42,22 @@ struct RequantizeParams {
 };
 
 namespace reference {
+
+// One element of quantized ADD, as TensorFlow Lite's reference: both inputs
+// rescaled to a common 2^-left_shift grid, summed, rescaled to the output.
+// Shared by the reference kernel and the optimized one, so the two cannot
+// round differently.
+template <typename T>
+inline T AddQuantizedOne(const AddParams& p, T x1, T x2) {
+  const int32_t shifted1 = (p.input1_offset + x1) * (1 << p.left_shift);
+  const int32_t shifted2 = (p.input2_offset + x2) * (1 << p.left_shift);
+  const int32_t scaled1 = MultiplyByQuantizedMultiplierSmallerThanOneExp(shifted1, p.input1_multiplier, p.input1_shift);
+  const int32_t scaled2 = MultiplyByQuantizedMultiplierSmallerThanOneExp(shifted2, p.input2_multiplier, p.input2_shift);
+  const int32_t raw_out =
+      MultiplyByQuantizedMultiplierSmallerThanOneExp(scaled1 + scaled2, p.output_multiplier, p.output_shift) +
+      p.output_offset;
+  return static_cast<T>(Clamp(raw_out, p.qrange.min, p.qrange.max));
+}
 
 // Broadcast shapes must already be validated (each dim equal or 1).
 void AddFloat(const AddParams& p, const Shape& s1, const float* in1, const Shape& s2, const float* in2,

@@ -377,7 +377,8 @@ TEST_P(SetVsReference, SoftmaxIsByteIdentical) { EXPECT_EQ(CompareSoftmax(Set(),
 
 // The randomized differential sweep: 40 seeds of every comparison above,
 // i.e. 3,600 convolutions, 3,600 depthwise convolutions (float, uint8 and
-// int8 each), 12,000 fully connected and 7,200 pooling cases per table, over
+// int8 each), 12,000 fully connected, 7,200 pooling and 2,400 ADD and MUL
+// cases (float, uint8 and int8 each) per table, over
 // shapes, strides, padding, dilation, zero points, scales (so multipliers and
 // shifts), activation ranges and full-range raw inputs that saturate.
 TEST_P(SetVsReference, RandomizedSweepIsByteIdentical) {
@@ -386,6 +387,7 @@ TEST_P(SetVsReference, RandomizedSweepIsByteIdentical) {
     ASSERT_EQ(CompareConv(Set(), true, seed + 100), "") << "seed " << seed + 100;
     ASSERT_EQ(CompareFullyConnected(Set(), seed + 200), "") << "seed " << seed + 200;
     ASSERT_EQ(ComparePooling(Set(), seed + 300), "") << "seed " << seed + 300;
+    ASSERT_EQ(CompareAddMul(Set(), seed + 400), "") << "seed " << seed + 400;
   }
 }
 

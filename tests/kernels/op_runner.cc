@@ -462,7 +462,8 @@ std::vector<T> RunBinaryQuantized(const KernelTable& t, const BinarySpec& s, con
       t.mul_int8(p, s.s1, a.data(), s.s2, b.data(), s.out, out.data());
     }
   } else {
-    const AddParams p = MakeAddParams(q1, q2, qo, s.act, TypeMin<T>(), TypeMax<T>());
+    AddParams p = MakeAddParams(q1, q2, qo, s.act, TypeMin<T>(), TypeMax<T>());
+    p.parallel = g_parallel;
     if constexpr (std::is_same<T, uint8_t>::value) {
       t.add_uint8(p, s.s1, a.data(), s.s2, b.data(), s.out, out.data());
     } else {
