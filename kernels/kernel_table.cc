@@ -1,6 +1,7 @@
 #include "kernels/kernel_table.h"
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/optimized/conv.h"
 #include "kernels/optimized/gemm.h"
@@ -86,7 +87,7 @@ template <UkernelsFn U, typename T,
                       const Shape&, T*)>
 void Depthwise(const DepthwiseParams& p, const Shape& input_shape, const T* input, const Shape& filter_shape,
                const T* filter, const int32_t* bias, const Shape& output_shape, T* output) {
-  if (p.depth_multiplier != 1) {
+  if (p.depth_multiplier != 1 || filter_shape.Dim(1) * filter_shape.Dim(2) > optimized::kDwMaxTaps) {
     Ref(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
     return;
   }
@@ -122,10 +123,10 @@ void AveragePool(const PoolParams& p, const Shape& input_shape, const T* input, 
   });
 }
 
-// Quantized ADD without broadcasting (the residual adds of MobileNet v2): a
-// flat loop over the reference's own per-element function, split over the
-// worker threads. With broadcasting it is the reference kernel.
-template <typename T>
+// Quantized ADD without broadcasting (the residual adds of MobileNet v2):
+// the micro-kernel over flat ranges, split over the worker threads. With
+// broadcasting it is the reference kernel.
+template <UkernelsFn U, typename T>
 void Add(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, const T* in2, const Shape& out_shape,
          T* out) {
   const int64_t n = out_shape.FlatSize();
@@ -136,7 +137,11 @@ void Add(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, con
   }
   // About 8 multiply-accumulates' worth of work per element.
   ForRows(p.parallel, static_cast<int>(n), 64, 8, [&](int, int begin, int end) {
-    for (int i = begin; i < end; ++i) out[i] = reference::AddQuantizedOne<T>(p, in1[i], in2[i]);
+    if constexpr (std::is_signed_v<T>) {
+      U().add_s8(end - begin, in1 + begin, in2 + begin, p, out + begin);
+    } else {
+      U().add_u8(end - begin, in1 + begin, in2 + begin, p, out + begin);
+    }
   });
 }
 
@@ -153,8 +158,8 @@ KernelTable MakeOptimizedTable() {
   t.fully_connected_int8 = &FullyConnected<U, int8_t, &reference::FullyConnectedInt8>;
   t.average_pool_uint8 = &AveragePool<U, uint8_t>;
   t.average_pool_int8 = &AveragePool<U, int8_t>;
-  t.add_uint8 = &Add<uint8_t>;
-  t.add_int8 = &Add<int8_t>;
+  t.add_uint8 = &Add<U, uint8_t>;
+  t.add_int8 = &Add<U, int8_t>;
   return t;
 }
 

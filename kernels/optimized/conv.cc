@@ -165,35 +165,40 @@ template <typename T>
 void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& input_shape, const T* input,
                    const Shape& filter_shape, const T* filter, const int32_t* bias, const Shape& output_shape,
                    T* output, int row_begin, int row_end) {
-  constexpr int kChunk = 64;
+  constexpr int kChunk = kDwChunk;
   const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), depth = input_shape.Dim(3);
   const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
   const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
   const Requant rq = RequantOf<T>(p);
   alignas(32) int32_t acc[kChunk];
+  const T* xs[kDwMaxTaps];  // the caller checked f_h * f_w <= kDwMaxTaps
+  const T* ws[kDwMaxTaps];
   for (int row = row_begin; row < row_end; ++row) {
     const int b = row / out_h, oy = row % out_h;
     const int in_y0 = oy * p.stride_h - p.pad_h;
     for (int ox = 0; ox < out_w; ++ox) {
       const int in_x0 = ox * p.stride_w - p.pad_w;
       T* out = output + Offset4D(output_shape, b, oy, ox, 0);
+      // The in-bounds taps of this pixel; padded taps are skipped, as the
+      // reference skips them.
+      int taps = 0;
+      for (int fy = 0; fy < f_h; ++fy) {
+        const int in_y = in_y0 + p.dilation_h * fy;
+        if (in_y < 0 || in_y >= in_h) continue;
+        for (int fx = 0; fx < f_w; ++fx) {
+          const int in_x = in_x0 + p.dilation_w * fx;
+          if (in_x < 0 || in_x >= in_w) continue;
+          xs[taps] = input + Offset4D(input_shape, b, in_y, in_x, 0);
+          ws[taps] = filter + Offset4D(filter_shape, 0, fy, fx, 0);
+          ++taps;
+        }
+      }
       for (int c0 = 0; c0 < depth; c0 += kChunk) {
         const int n = std::min(kChunk, depth - c0);
-        std::memset(acc, 0, sizeof acc);
-        for (int fy = 0; fy < f_h; ++fy) {
-          const int in_y = in_y0 + p.dilation_h * fy;
-          if (in_y < 0 || in_y >= in_h) continue;
-          for (int fx = 0; fx < f_w; ++fx) {
-            const int in_x = in_x0 + p.dilation_w * fx;
-            if (in_x < 0 || in_x >= in_w) continue;
-            const T* x = input + Offset4D(input_shape, b, in_y, in_x, c0);
-            const T* w = filter + Offset4D(filter_shape, 0, fy, fx, c0);
-            if constexpr (std::is_signed_v<T>) {
-              u.dw_tap_s8(n, x, w, p.input_offset, acc);
-            } else {
-              u.dw_tap_u8(n, x, w, p.input_offset, p.filter_offset, acc);
-            }
-          }
+        if constexpr (std::is_signed_v<T>) {
+          u.dw_s8(n, taps, xs, ws, c0, p.input_offset, acc);
+        } else {
+          u.dw_u8(n, taps, xs, ws, c0, p.input_offset, p.filter_offset, acc);
         }
         Requant block_rq = rq;
         if (rq.per_channel) {

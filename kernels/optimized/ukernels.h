@@ -18,12 +18,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/reference/elementwise.h"
+
 namespace triage::kernels::optimized {
 
 // GEMM tile: kMr rows of the left operand (output pixels) by kNr columns
 // (output channels). The right operand is packed in blocks of kNr columns,
 // two depth steps interleaved per column: block[kpair][column][2] (bytes).
 constexpr int kMr = 4;
+// Channels per depthwise micro-kernel call, and the largest filter window
+// (f_h * f_w) the optimized depthwise kernel takes; larger ones run the
+// reference kernel.
+constexpr int kDwChunk = 64;
+constexpr int kDwMaxTaps = 64;
 constexpr int kNr = 8;
 
 // Output stage of a block of channels: TFLite's reference requantization
@@ -57,11 +64,18 @@ struct Ukernels {
   // out[c] = requantize(acc[c] + bias[c] (if bias), channel c of rq), c < n.
   void (*requant_s8)(int n, const int32_t* acc, const int32_t* bias, const Requant& rq, int8_t* out) = nullptr;
   void (*requant_u8)(int n, const int32_t* acc, const int32_t* bias, const Requant& rq, uint8_t* out) = nullptr;
-  // acc[c] += w[c] * (x[c] + input_offset) for c < n (int8, depthwise tap).
-  void (*dw_tap_s8)(int n, const int8_t* x, const int8_t* w, int32_t input_offset, int32_t* acc) = nullptr;
-  // acc[c] += (w[c] + filter_offset) * (x[c] + input_offset) for c < n (uint8).
-  void (*dw_tap_u8)(int n, const uint8_t* x, const uint8_t* w, int32_t input_offset, int32_t filter_offset,
-                    int32_t* acc) = nullptr;
+  // One depthwise output pixel, channels [c0, c0 + n), n <= kDwChunk:
+  // acc[c] = sum over t < taps of w[t][c0 + c] * (x[t][c0 + c] + input_offset)
+  // in wrapping int32 (int8), the filter offset added to w too (uint8). x and
+  // w list only the in-bounds taps, in the reference's order; the sum is
+  // exact integer arithmetic, so the order of the adds does not matter.
+  void (*dw_s8)(int n, int taps, const int8_t* const* x, const int8_t* const* w, int c0, int32_t input_offset,
+                int32_t* acc) = nullptr;
+  void (*dw_u8)(int n, int taps, const uint8_t* const* x, const uint8_t* const* w, int c0, int32_t input_offset,
+                int32_t filter_offset, int32_t* acc) = nullptr;
+  // out[i] = reference::AddQuantizedOne(p, a[i], b[i]) for i < n.
+  void (*add_s8)(int n, const int8_t* a, const int8_t* b, const AddParams& p, int8_t* out) = nullptr;
+  void (*add_u8)(int n, const uint8_t* a, const uint8_t* b, const AddParams& p, uint8_t* out) = nullptr;
   // acc[c] += x[c] for c < n (pooling sums).
   void (*sum_s8)(int n, const int8_t* x, int32_t* acc) = nullptr;
   void (*sum_u8)(int n, const uint8_t* x, int32_t* acc) = nullptr;

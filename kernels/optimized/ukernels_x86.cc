@@ -21,8 +21,9 @@ inline __m256i BroadcastPair(const int16_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// Eight lanes of RequantOne (ukernels_impl.inc), exactly.
-inline __m256i RequantAvx2(__m256i acc, __m256i multiplier, __m256i shift, const Requant& rq) {
+// Eight lanes of MultiplyByQuantizedMultiplier (RequantOne without the
+// output offset and clamp), exactly.
+inline __m256i MulByQuantizedMultiplierAvx2(__m256i acc, __m256i multiplier, __m256i shift) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i left = _mm256_max_epi32(shift, zero);
   const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
@@ -36,8 +37,13 @@ inline __m256i RequantAvx2(__m256i acc, __m256i multiplier, __m256i shift, const
   const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
   const __m256i remainder = _mm256_and_si256(high, mask);
   const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
-  __m256i v = _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
-  v = _mm256_add_epi32(v, _mm256_set1_epi32(rq.output_offset));
+  return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+// Eight lanes of RequantOne (ukernels_impl.inc), exactly.
+inline __m256i RequantAvx2(__m256i acc, __m256i multiplier, __m256i shift, const Requant& rq) {
+  __m256i v = _mm256_add_epi32(MulByQuantizedMultiplierAvx2(acc, multiplier, shift),
+                               _mm256_set1_epi32(rq.output_offset));
   v = _mm256_max_epi32(v, _mm256_set1_epi32(rq.min));
   return _mm256_min_epi32(v, _mm256_set1_epi32(rq.max));
 }
@@ -116,6 +122,86 @@ void GemmAvx2(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, c
     StoreBytes<TOut>(RequantAvx2(v, m, sh, rq), cols, out + r * out_stride);
   }
 }
+
+// Sixteen channels of x[c] + input_offset (or w[c] + filter_offset) as int16.
+template <bool kSigned>
+inline __m256i Widen16(const void* p, __m256i offset) {
+  const __m128i raw = _mm_loadu_si128(static_cast<const __m128i*>(p));
+  return _mm256_add_epi16(kSigned ? _mm256_cvtepi8_epi16(raw) : _mm256_cvtepu8_epi16(raw), offset);
+}
+
+// Depthwise taps two at a time: the two taps' int16 values are interleaved
+// per channel and vpmaddwd adds both products into one int32 per channel
+// (each |product| <= 255 * 255, so the pair sum is exact). Unpacking works
+// within 128-bit halves: lo holds channels 0-3 and 8-11, hi 4-7 and 12-15.
+template <bool kSigned, typename T>
+void DwAvx2(int n, int taps, const T* const* x, const T* const* w, int c0, int32_t input_offset,
+            int32_t filter_offset, int32_t* acc) {
+  const __m256i xo = _mm256_set1_epi16(static_cast<int16_t>(input_offset));
+  const __m256i wo = _mm256_set1_epi16(static_cast<int16_t>(kSigned ? 0 : filter_offset));
+  int c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const int at = c0 + c;
+    __m256i lo = _mm256_setzero_si256(), hi = lo;
+    int t = 0;
+    for (; t + 2 <= taps; t += 2) {
+      const __m256i xa = Widen16<kSigned>(x[t] + at, xo), xb = Widen16<kSigned>(x[t + 1] + at, xo);
+      const __m256i wa = Widen16<kSigned>(w[t] + at, wo), wb = Widen16<kSigned>(w[t + 1] + at, wo);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), _mm256_unpacklo_epi16(wa, wb)));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), _mm256_unpackhi_epi16(wa, wb)));
+    }
+    if (t < taps) {
+      const __m256i xa = Widen16<kSigned>(x[t] + at, xo), wa = Widen16<kSigned>(w[t] + at, wo);
+      const __m256i z = _mm256_setzero_si256();
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, z), _mm256_unpacklo_epi16(wa, z)));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, z), _mm256_unpackhi_epi16(wa, z)));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + c), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + c + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+  if (c < n) DwBlock<T, !kSigned>(n - c, taps, x, w, c0 + c, input_offset, filter_offset, acc + c);
+}
+
+// Quantized ADD eight elements at a time: the reference's per-element steps
+// (AddQuantizedOne) in vector lanes; Prepare guarantees shifts <= 0, for
+// which MultiplyByQuantizedMultiplierSmallerThanOneExp is the function above.
+template <bool kSigned, typename T>
+void AddAvx2(int n, const T* a, const T* b, const AddParams& p, T* out) {
+  const __m256i off1 = _mm256_set1_epi32(p.input1_offset), off2 = _mm256_set1_epi32(p.input2_offset);
+  const __m256i left = _mm256_set1_epi32(p.left_shift);
+  const __m256i m1 = _mm256_set1_epi32(p.input1_multiplier), s1 = _mm256_set1_epi32(p.input1_shift);
+  const __m256i m2 = _mm256_set1_epi32(p.input2_multiplier), s2 = _mm256_set1_epi32(p.input2_shift);
+  const __m256i mo = _mm256_set1_epi32(p.output_multiplier), so = _mm256_set1_epi32(p.output_shift);
+  const __m256i oo = _mm256_set1_epi32(p.output_offset);
+  const __m256i lo = _mm256_set1_epi32(p.qrange.min), hi = _mm256_set1_epi32(p.qrange.max);
+  auto in_range = [](int shift) { return shift <= 0 && shift >= -31; };
+  const bool vector_ok = in_range(p.input1_shift) && in_range(p.input2_shift) && in_range(p.output_shift) &&
+                         p.left_shift >= 0 && p.left_shift < 24;
+  int i = 0;
+  for (; vector_ok && i + 8 <= n; i += 8) {
+    const __m128i ra = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i));
+    const __m128i rb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + i));
+    const __m256i va = kSigned ? _mm256_cvtepi8_epi32(ra) : _mm256_cvtepu8_epi32(ra);
+    const __m256i vb = kSigned ? _mm256_cvtepi8_epi32(rb) : _mm256_cvtepu8_epi32(rb);
+    const __m256i x1 = _mm256_sllv_epi32(_mm256_add_epi32(va, off1), left);
+    const __m256i x2 = _mm256_sllv_epi32(_mm256_add_epi32(vb, off2), left);
+    const __m256i sum =
+        _mm256_add_epi32(MulByQuantizedMultiplierAvx2(x1, m1, s1), MulByQuantizedMultiplierAvx2(x2, m2, s2));
+    __m256i v = _mm256_add_epi32(MulByQuantizedMultiplierAvx2(sum, mo, so), oo);
+    v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+    StoreBytes<T>(v, 8, out + i);
+  }
+  for (; i < n; ++i) out[i] = reference::AddQuantizedOne<T>(p, a[i], b[i]);
+}
+
+void DwS8Avx2(int n, int taps, const int8_t* const* x, const int8_t* const* w, int c0, int32_t input_offset,
+              int32_t* acc) {
+  DwAvx2<true, int8_t>(n, taps, x, w, c0, input_offset, 0, acc);
+}
+void DwU8Avx2(int n, int taps, const uint8_t* const* x, const uint8_t* const* w, int c0, int32_t input_offset,
+              int32_t filter_offset, int32_t* acc) {
+  DwAvx2<false, uint8_t>(n, taps, x, w, c0, input_offset, filter_offset, acc);
+}
 }  // namespace avx2
 
 const Ukernels* Avx2Ukernels() {
@@ -125,6 +211,10 @@ const Ukernels* Avx2Ukernels() {
     u.gemm_u8 = &avx2::GemmAvx2<false, uint8_t>;
     u.requant_s8 = &avx2::RequantRowAvx2<int8_t>;
     u.requant_u8 = &avx2::RequantRowAvx2<uint8_t>;
+    u.dw_s8 = &avx2::DwS8Avx2;
+    u.add_s8 = &avx2::AddAvx2<true, int8_t>;
+    u.add_u8 = &avx2::AddAvx2<false, uint8_t>;
+    u.dw_u8 = &avx2::DwU8Avx2;
     return u;
   }();
   return &table;
