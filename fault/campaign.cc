@@ -30,7 +30,7 @@ namespace triage::fault {
 
 namespace {
 
-constexpr const char* kSiteNames[kSiteCount] = {"weights", "activations", "output", "input", "hang", "crash"};
+constexpr const char* kSiteNames[kSiteCount] = {"weights", "activations", "output", "input", "hang", "crash", "packed"};
 constexpr int kMaxBits = 64;
 
 // splitmix64: a seeded stream per (seed, site, trial), so a site's results do
@@ -294,6 +294,29 @@ struct Campaign::Impl {
     return true;
   }
 
+  // Bytes of replica r's packed weights, and a flip at index into them.
+  size_t PackedBytes(int r) const {
+    size_t n = 0;
+    for (const inference::PackedRegion& region : invoker->replica(r).packed_regions()) n += region.bytes;
+    return n;
+  }
+  void PackedFlipTarget(size_t index, int r, uint8_t mask) {
+    for (const inference::PackedRegion& region : invoker->replica(r).packed_regions()) {
+      if (index < region.bytes) {
+        const_cast<uint8_t*>(region.data)[index] ^= mask;  // the upset being simulated
+        return;
+      }
+      index -= region.bytes;
+    }
+  }
+  // ScrubPackedStep calls for one pass over every replica's packed weights.
+  size_t PackedPeriodSteps() const {
+    size_t total = 0;
+    for (int r = 0; r < invoker->replica_count(); ++r) total += PackedBytes(r);
+    const size_t budget = std::max<size_t>(1, options.scrub_bytes_per_step);
+    return (total + budget - 1) / budget + 1;
+  }
+
   void WeightFlipTarget(size_t index, int copy, uint8_t mask) {
     for (const WeightBuffer& w : store->weight_buffers()) {
       if (index < w.bytes) {
@@ -312,7 +335,8 @@ struct Campaign::Impl {
 SiteResult Campaign::Impl::RunDataSite(Site site) {
   SiteResult res;
   res.site = site;
-  res.scrub_period_steps = static_cast<uint32_t>(scrubber->period_steps());
+  res.scrub_period_steps = static_cast<uint32_t>(site == Site::kPacked ? PackedPeriodSteps()
+                                                                        : scrubber->period_steps());
   const size_t n_ops = store->model(0).operators().size();
   for (uint32_t t = 0; t < options.trials; ++t) {
     Rng rng(TrialSeed(options.seed, site, t));
@@ -339,6 +363,11 @@ SiteResult Campaign::Impl::RunDataSite(Site site) {
         ChooseFlips(rng, live_bytes);
         break;
       }
+      case Site::kPacked:
+        // crosscheck: the reference replica has no packed weights.
+        if (PackedBytes(injector.replica) == 0) injector.replica = 0;
+        ChooseFlips(rng, PackedBytes(injector.replica));
+        break;
       case Site::kOutput:
         injector.kind = Injector::Kind::kOutput;
         ChooseFlips(rng, golden[frame].size());
@@ -356,7 +385,24 @@ SiteResult Campaign::Impl::RunDataSite(Site site) {
           if (site == Site::kWeights) {
             for (int i = 0; i < injector.count; ++i) WeightFlipTarget(injector.flips[i].index, copy, injector.flips[i].mask);
           }
+          if (site == Site::kPacked) {
+            for (int i = 0; i < injector.count; ++i) {
+              PackedFlipTarget(injector.flips[i].index, injector.replica, injector.flips[i].mask);
+            }
+          }
           TrialRecord r = RunAndClassify(frame);
+          if (site == Site::kPacked) {
+            const size_t period = PackedPeriodSteps();
+            for (size_t step = 1; step <= period; ++step) {
+              const PackedScrubResult s = invoker->ScrubPackedStep(options.scrub_bytes_per_step);
+              if (s.mismatches > 0) {
+                r.scrub_detected = 1;
+                r.scrub_steps = static_cast<uint32_t>(step);
+                r.scrub_repaired = s.repaired == s.mismatches ? 1 : 0;
+                break;
+              }
+            }
+          }
           if (site == Site::kWeights) {
             scrubber->SeekBlock(scrub_start);
             const size_t period = scrubber->period_steps();
@@ -757,7 +803,7 @@ bool ParseFaultInjectArgs(int argc, const char* const* argv, CampaignOptions* o,
           const std::string name = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
           Site site;
           if (!ParseSite(name.c_str(), &site)) {
-            *error = "--site: unknown site '" + name + "' (weights, activations, output, input, hang, crash, all)";
+            *error = "--site: unknown site '" + name + "' (weights, activations, output, input, hang, crash, packed, all)";
             return false;
           }
           o->sites.push_back(site);
@@ -815,7 +861,7 @@ std::string SiteResultJson(const CampaignOptions& o, const SiteResult& r) {
                         static_cast<unsigned long long>(o.seed), r.trials, r.masked, r.corrected, r.detected, r.sdc,
                         r.crash, r.hang, r.output_changed, r.output_changed_detected);
   std::string out(buf, static_cast<size_t>(n));
-  if (r.site == Site::kWeights) {
+  if (r.site == Site::kWeights || r.site == Site::kPacked) {
     n = std::snprintf(buf, sizeof(buf),
                       ",\"scrub_detected\":%u,\"scrub_repaired\":%u,\"scrub_max_steps\":%u,\"scrub_period_steps\":%u",
                       r.scrub_detected, r.scrub_repaired, r.scrub_max_steps, r.scrub_period_steps);
@@ -850,7 +896,7 @@ std::string SiteResultsTable(const CampaignOptions& o, const std::vector<SiteRes
     } else {
       int m = std::snprintf(notes, sizeof(notes), "output changed %u, noticed %u", r.output_changed,
                             r.output_changed_detected);
-      if (r.site == Site::kWeights && m > 0) {
+      if ((r.site == Site::kWeights || r.site == Site::kPacked) && m > 0) {
         std::snprintf(notes + m, sizeof(notes) - static_cast<size_t>(m),
                       "; scrub found %u (worst %u/%u steps), repaired %u", r.scrub_detected, r.scrub_max_steps,
                       r.scrub_period_steps, r.scrub_repaired);

@@ -61,8 +61,11 @@
 
 namespace triage::fault {
 
-enum class Site : uint8_t { kWeights = 0, kActivations, kOutput, kInput, kHang, kCrash };
-constexpr int kSiteCount = 6;
+// kPacked: the optimized kernels' packed weights (Interpreter::packed_regions),
+// a second copy of the weights in RAM per replica, checked and re-derived by
+// RedundantInvoker::ScrubPackedStep.
+enum class Site : uint8_t { kWeights = 0, kActivations, kOutput, kInput, kHang, kCrash, kPacked };
+constexpr int kSiteCount = 7;
 const char* SiteName(Site site);
 bool ParseSite(const char* name, Site* site);
 
@@ -101,6 +104,8 @@ struct SiteResult {
   uint32_t output_changed_detected = 0;
   // Weights: upsets the scrubber found within one period, repairs that left
   // every copy identical to the file, and the worst steps-to-detection.
+  // Packed: the same for the packed-weight scrub (repaired = re-derived and
+  // its CRC verified).
   uint32_t scrub_detected = 0;
   uint32_t scrub_repaired = 0;
   uint32_t scrub_max_steps = 0;

@@ -75,10 +75,10 @@ void Conv(const ConvParams& p, const Shape& input_shape, const T* input, const S
     return;
   }
   const int rows = output_shape.Dim(0) * output_shape.Dim(1) * output_shape.Dim(2);
-  const auto& pk = *static_cast<const optimized::PackedGemm*>(p.packed);
-  ForRows(p.parallel, rows, optimized::kMr, static_cast<int64_t>(pk.n) * pk.k, [&](int worker, int begin, int end) {
+  const int n = output_shape.Dim(3), k = filter_shape.Dim(1) * filter_shape.Dim(2) * filter_shape.Dim(3);
+  ForRows(p.parallel, rows, optimized::kMr, static_cast<int64_t>(n) * k, [&](int worker, int begin, int end) {
     optimized::ConvGemmRows<T>(U(), p, input_shape, input, filter_shape, output_shape, output, begin, end,
-                               WorkerScratch(p.scratch, pk.k, worker));
+                               WorkerScratch(p.scratch, k, worker));
   });
 }
 

@@ -49,11 +49,11 @@ inline Scratch SplitScratch(void* scratch, int k) {
 // only when filter_offset != 0). Rows are taken kMr at a time; the depth pad
 // and the rows past row_end are zero.
 template <typename T, typename FillRow>
-void GemmRows(const Ukernels& u, const PackedGemm& pk, void* scratch, int32_t filter_offset, const Requant& rq,
+void GemmRows(const Ukernels& u, const GemmView& pk, void* scratch, int32_t filter_offset, const Requant& rq,
               int row_begin, int row_end, T* output, size_t out_stride, FillRow fill) {
   const Scratch s = SplitScratch(scratch, pk.k);
   const GemmFn<T> gemm = GemmFor<T>(u);
-  const int32_t* col_bias = pk.col_bias();
+  const int32_t* col_bias = pk.col_bias;
   for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
     const int rows = std::min(kMr, row_end - m0);
     int32_t row_corr[kMr];
@@ -135,7 +135,9 @@ void ConvGemmRows(const Ukernels& u, const ConvParams& p, const Shape& input_sha
     }
     return sum;
   };
-  GemmRows<T>(u, *static_cast<const PackedGemm*>(p.packed), scratch, p.filter_offset, RequantOf<T>(p), row_begin,
+  const int k = f_h * f_w * filter_shape.Dim(3);
+  GemmRows<T>(u, ViewPackedGemm(p.packed, output_shape.Dim(3), k), scratch, p.filter_offset, RequantOf<T>(p),
+              row_begin,
               row_end, output, static_cast<size_t>(output_shape.Dim(3)), fill);
 }
 
@@ -157,7 +159,7 @@ void FullyConnectedRows(const Ukernels& u, const FullyConnectedParams& p, const 
       for (int d = 0; d < k; ++d) sum += src[d];
     return sum;
   };
-  GemmRows<T>(u, *static_cast<const PackedGemm*>(p.packed), scratch, p.filter_offset, rq, row_begin, row_end,
+  GemmRows<T>(u, ViewPackedGemm(p.packed, p.output_depth, k), scratch, p.filter_offset, rq, row_begin, row_end,
               output, static_cast<size_t>(p.output_depth), fill);
 }
 

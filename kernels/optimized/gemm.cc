@@ -46,6 +46,17 @@ void PackGemm(const GemmPackSource& src, void* out) {
   }
 }
 
+GemmView ViewPackedGemm(const void* blob, int n, int k) {
+  GemmView v;
+  v.n = n;
+  v.k = k;
+  v.kpairs = (k + 1) / 2;
+  v.blocks = (n + kNr - 1) / kNr;
+  v.col_bias = reinterpret_cast<const int32_t*>(static_cast<const PackedGemm*>(blob) + 1);
+  v.weights = reinterpret_cast<const uint8_t*>(v.col_bias + static_cast<size_t>(v.blocks) * kNr);
+  return v;
+}
+
 size_t GemmScratchBytes(int k) {
   const size_t kpad = 2 * ((static_cast<size_t>(k > 0 ? k : 0) + 1) / 2);
   return kMr * kpad * sizeof(int16_t);

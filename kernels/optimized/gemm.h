@@ -25,6 +25,10 @@
 
 namespace triage::kernels::optimized {
 
+// The header records the geometry for inspection and tests only: the
+// kernels take n and k from the operator's shapes (GemmView), so an upset in
+// these bytes cannot send a kernel out of bounds; the fault layer's CRC of
+// the whole blob still catches it.
 struct PackedGemm {
   int32_t n = 0;        // columns (output channels)
   int32_t k = 0;        // depth
@@ -38,6 +42,15 @@ struct PackedGemm {
   }
   const uint8_t* block(int b) const { return weights() + static_cast<size_t>(b) * kpairs * kNr * 2; }
 };
+
+// A packed blob seen through the geometry its operator already knows.
+struct GemmView {
+  int n = 0, k = 0, kpairs = 0, blocks = 0;
+  const int32_t* col_bias = nullptr;
+  const uint8_t* weights = nullptr;
+  const uint8_t* block(int b) const { return weights + static_cast<size_t>(b) * kpairs * kNr * 2; }
+};
+GemmView ViewPackedGemm(const void* blob, int n, int k);
 
 // What a packed blob is derived from: constant model data only, so it can be
 // re-derived in place at any time (the scrubber's repair).

@@ -75,7 +75,7 @@ std::string CampaignArgs(const char* mode, const char* extra = "") {
 // Checks that hold in every mode.
 void ExpectCommonTargets(const ToolRun& run) {
   ASSERT_EQ(run.exit_code, 0) << run.out;
-  ASSERT_EQ(run.sites, (std::vector<std::string>{"weights", "activations", "output", "input", "hang", "crash"}))
+  ASSERT_EQ(run.sites, (std::vector<std::string>{"weights", "activations", "output", "input", "hang", "crash", "packed"}))
       << run.out;
   for (size_t i = 0; i < run.rows.size(); ++i) {
     const Row& r = run.rows[i];
@@ -103,10 +103,21 @@ void ExpectCommonTargets(const ToolRun& run) {
   const Row& c = run.rows[5];
   EXPECT_EQ(c.at("injected"), kTrials);
   EXPECT_EQ(c.at("recovered"), kTrials);
+  // The packed-weight scrub finds every packed upset within one period and
+  // re-derives it from the verified weights.
+  const Row& p = run.rows[6];
+  EXPECT_EQ(p.at("scrub_detected"), kTrials);
+  EXPECT_EQ(p.at("scrub_repaired"), kTrials);
+  EXPECT_LE(p.at("scrub_max_steps"), p.at("scrub_period_steps"));
+  EXPECT_GT(p.at("scrub_period_steps"), 1);
 }
 
+// The data sites: weights, activations, output, input, packed.
+constexpr size_t kDataSites[] = {0, 1, 2, 3, 6};
+
 void ExpectEveryOutputChangeNoticed(const ToolRun& run) {
-  for (size_t i = 0; i < 4 && i < run.rows.size(); ++i) {
+  for (size_t i : kDataSites) {
+    if (i >= run.rows.size()) continue;
     SCOPED_TRACE(run.sites[i]);
     const Row& r = run.rows[i];
     EXPECT_EQ(r.at("output_changed_detected"), r.at("output_changed"));
@@ -119,7 +130,7 @@ TEST(FaultInjectCampaign, TmrHasNoSilentCorruptionAtAnySite) {
   const ToolRun run = RunTool(CampaignArgs("tmr"));
   ExpectCommonTargets(run);
   ExpectEveryOutputChangeNoticed(run);
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(run.rows[i].at("detected"), 0) << run.sites[i];  // a majority every time
+  for (size_t i : kDataSites) EXPECT_EQ(run.rows[i].at("detected"), 0) << run.sites[i];  // a majority every time
 }
 
 TEST(FaultInjectCampaign, DmrDetectsEveryOutputChangingUpset) {
@@ -139,9 +150,10 @@ TEST(FaultInjectCampaign, WithoutRedundancyUpsetsCauseSilentCorruption) {
   ExpectCommonTargets(run);
   // The injections are effective: without voting nothing is noticed and
   // output upsets change decisions.
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(run.rows[i].at("output_changed_detected"), 0) << run.sites[i];
+  for (size_t i : kDataSites) EXPECT_EQ(run.rows[i].at("output_changed_detected"), 0) << run.sites[i];
   EXPECT_GT(run.rows[2].at("sdc"), 0);
   EXPECT_GT(run.rows[1].at("output_changed"), 0);
+  EXPECT_GT(run.rows[6].at("output_changed"), 0);  // a packed-weight flip reaches the output
 }
 
 TEST(FaultInjectCampaign, SharedWeightsAreACommonModeFaultThatOnlyTheScrubberCatches) {
