@@ -18,6 +18,10 @@
 //   Flight/discarded_dmr/<model>  as discarded, with fault.redundancy dmr
 //                              and separate weight copies (two voted
 //                              inferences, scrub step between frames)
+//   Flight/discarded_2T, Flight/discarded_dmr_2T
+//                              the same with model.threads 2 (each
+//                              inference split over both cores)
+// All run the mission default, the optimized kernels.
 //
 // <model> is models/triage_int8.tflite when present (or $TRIAGE_FLIGHT_MODEL),
 // else "standin": a 128x128x3 int8 MEAN -> FC -> SOFTMAX model with the
@@ -161,7 +165,7 @@ bool PrepareInputs() {
 
 enum class Policy { kDiscard, kThumbnail, kFull };
 
-std::string MissionYaml(Policy policy, const std::string& fault) {
+std::string MissionYaml(Policy policy, const std::string& fault, int threads) {
   std::string triage;
   switch (policy) {
     case Policy::kDiscard:
@@ -181,7 +185,7 @@ std::string MissionYaml(Policy policy, const std::string& fault) {
          "  pool_frames: 2\n"
          "  max_jpeg_bytes: 3145728\n"
          "thumbnail: {decode_buffer_bytes: 941868}\n"
-         "model: {path: " + g_model + "}\n"
+         "model: {path: " + g_model + ", threads: " + std::to_string(threads) + "}\n"
          "triage:\n" + triage +
          "downlink:\n"
          "  full: {codec: jpeg, quality: 90}\n"
@@ -190,14 +194,14 @@ std::string MissionYaml(Policy policy, const std::string& fault) {
          "logging: {progress_every_frames: 0, level: warn}\n" + fault;
 }
 
-void BM_Flight(benchmark::State& state, Policy policy, const std::string& fault, int case_index) {
+void BM_Flight(benchmark::State& state, Policy policy, const std::string& fault, int threads, int case_index) {
   const std::string out = g_dir + "/out_" + std::to_string(case_index);
   RemoveTree(out);
   ReleaseFreedMemory();
   (void)ResetPeakRss();
   const size_t baseline = ProcStatusBytes("VmRSS");
   config::LoadOptions lo;
-  config::LoadedConfig loaded = config::ParseMission(MissionYaml(policy, fault), "bench.yaml", lo);
+  config::LoadedConfig loaded = config::ParseMission(MissionYaml(policy, fault, threads), "bench.yaml", lo);
   if (!loaded.ok()) {
     state.SkipWithError(config::FormatProblem("bench.yaml", loaded.problems.front()).c_str());
     return;
@@ -257,14 +261,17 @@ int main(int argc, char** argv) {
     const char* name;
     Policy policy;
     const char* fault;
-  } kCases[] = {{"discarded", Policy::kDiscard, ""},
-                {"thumbnail", Policy::kThumbnail, ""},
-                {"full", Policy::kFull, ""},
-                {"discarded_dmr", Policy::kDiscard, "fault: {redundancy: dmr, separate_weight_copy: true}\n"}};
+    int threads;
+  } kCases[] = {{"discarded", Policy::kDiscard, "", 1},
+                {"thumbnail", Policy::kThumbnail, "", 1},
+                {"full", Policy::kFull, "", 1},
+                {"discarded_dmr", Policy::kDiscard, "fault: {redundancy: dmr, separate_weight_copy: true}\n", 1},
+                {"discarded_2T", Policy::kDiscard, "", 2},
+                {"discarded_dmr_2T", Policy::kDiscard, "fault: {redundancy: dmr, separate_weight_copy: true}\n", 2}};
   int index = 0;
   for (const auto& c : kCases) {
     const std::string name = std::string("Flight/") + c.name + "/" + g_model_name;
-    benchmark::RegisterBenchmark(name.c_str(), BM_Flight, c.policy, std::string(c.fault), index++)
+    benchmark::RegisterBenchmark(name.c_str(), BM_Flight, c.policy, std::string(c.fault), c.threads, index++)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(3.0);

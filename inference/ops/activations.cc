@@ -4,6 +4,7 @@
 // 8-bit LOGISTIC, TANH and HARD_SWISH use a 256-entry table built at Prepare
 // from the float function, as TensorFlow Lite's uint8/int8 kernels do.
 #include <cmath>
+#include <limits>
 #include <functional>
 
 #include "inference/ops/op_util.h"
@@ -41,7 +42,12 @@ void BuildTable(Kind kind, const TensorSpec& in, const TensorSpec& out, uint8_t*
   for (int32_t v = kernels::QMin<T>(); v <= kernels::QMax<T>(); ++v) {
     const float dequantized = in_scale * static_cast<float>(v - in_zp);
     const float rescaled = std::round(Apply(kind, dequantized) * inverse_scale);
-    const int32_t q = static_cast<int32_t>(rescaled + static_cast<float>(out_zp));
+    // TFLite converts with a plain cast, undefined outside int32; x86's
+    // conversion gives INT32_MIN there (and for NaN), which is what a
+    // hostile scale gets here too, defined on every target.
+    const float shifted = rescaled + static_cast<float>(out_zp);
+    const int32_t q = shifted >= -2147483648.0f && shifted < 2147483648.0f ? static_cast<int32_t>(shifted)
+                                                                           : std::numeric_limits<int32_t>::min();
     table[static_cast<uint8_t>(static_cast<T>(v))] =
         static_cast<uint8_t>(static_cast<T>(kernels::Clamp(q, kernels::QMin<T>(), kernels::QMax<T>())));
   }

@@ -87,7 +87,12 @@ TEST_F(MissionConfigTest, ShippedDefaultParsesWithItsDocumentedValues) {
   EXPECT_EQ(m.triage.classes[3].full_codec.quality, 85);
   EXPECT_EQ(m.triage.classes[2].thumbnail_codec.codec, Codec::kPng);
   EXPECT_EQ(m.triage.classes[0].full_at, kNever);
-  EXPECT_EQ(m.fault.redundancy, fault::RedundancyMode::kNone);
+  // dmr with separate weights is the shipped default since the optimized
+  // kernels made a second inference cheap (docs/FLIGHT.md).
+  EXPECT_EQ(m.fault.redundancy, fault::RedundancyMode::kDmr);
+  EXPECT_TRUE(m.fault.separate_weight_copy);
+  EXPECT_TRUE(m.model.optimized_kernels);
+  EXPECT_EQ(m.model.threads, 1);
   EXPECT_EQ(m.model.path, SourcePath("config") + "/../models/triage_int8.tflite");
 }
 
