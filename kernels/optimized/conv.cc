@@ -13,6 +13,9 @@ namespace {
 inline int32_t WrapMul(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
 }
+inline int32_t WrapAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
 
 template <typename T>
 using GemmFn = void (*)(int, const int16_t*, size_t, const uint8_t*, const int32_t*, const int32_t*, const Requant&,
@@ -110,35 +113,54 @@ void ConvGemmRows(const Ukernels& u, const ConvParams& p, const Shape& input_sha
   const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
   const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
   const int16_t pad_value = static_cast<int16_t>(-p.input_offset);  // the input zero point
-  const bool need_row_sum = p.filter_offset != 0;
   static_assert(sizeof(int) == sizeof(int32_t), "Requant reads the shift as int32");
+  auto widen = [&u](int n, const T* src, int16_t* dst) {
+    if constexpr (std::is_signed_v<T>) {
+      return u.widen_s8(n, src, dst);
+    } else {
+      return u.widen_u8(n, src, dst);
+    }
+  };
   // Row m of the left operand: the pixel's receptive field (im2col), padded
   // taps holding the zero point.
   auto fill = [&](int m, int16_t* dst) {
     int32_t sum = 0;
     const int b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
     const int in_y0 = oy * p.stride_h - p.pad_h, in_x0 = ox * p.stride_w - p.pad_w;
+    const bool row_inside = p.dilation_w == 1 && in_x0 >= 0 && in_x0 + f_w <= in_w;
     for (int fy = 0; fy < f_h; ++fy) {
       const int in_y = in_y0 + p.dilation_h * fy;
+      if (row_inside && in_y >= 0 && in_y < in_h) {
+        // The whole filter row lies inside the input: f_w consecutive
+        // pixels, one contiguous run of f_w * in_d values.
+        sum = WrapAdd(sum, widen(f_w * in_d, input + Offset4D(input_shape, b, in_y, in_x0, 0), dst));
+        dst += f_w * in_d;
+        continue;
+      }
       for (int fx = 0; fx < f_w; ++fx, dst += in_d) {
         const int in_x = in_x0 + p.dilation_w * fx;
         if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
-          for (int c = 0; c < in_d; ++c) dst[c] = pad_value;
-          sum += pad_value * in_d;
+          std::fill_n(dst, in_d, pad_value);
+          sum = WrapAdd(sum, WrapMul(pad_value, in_d));
           continue;
         }
-        const T* src = input + Offset4D(input_shape, b, in_y, in_x, 0);
-        for (int c = 0; c < in_d; ++c) dst[c] = src[c];
-        if (need_row_sum)
-          for (int c = 0; c < in_d; ++c) sum += src[c];
+        sum = WrapAdd(sum, widen(in_d, input + Offset4D(input_shape, b, in_y, in_x, 0), dst));
       }
     }
     return sum;
   };
   const int k = f_h * f_w * filter_shape.Dim(3);
-  GemmRows<T>(u, ViewPackedGemm(p.packed, output_shape.Dim(3), k), scratch, p.filter_offset, RequantOf<T>(p),
-              row_begin,
-              row_end, output, static_cast<size_t>(output_shape.Dim(3)), fill);
+  const GemmView view = ViewPackedGemm(p.packed, output_shape.Dim(3), k);
+  const size_t out_stride = static_cast<size_t>(output_shape.Dim(3));
+  if (f_h == 1 && f_w == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0 && in_h == out_h &&
+      in_w == out_w) {
+    // Pointwise: output pixel m reads input pixel m, no index arithmetic.
+    auto pointwise = [&](int m, int16_t* dst) { return widen(in_d, input + static_cast<int64_t>(m) * in_d, dst); };
+    GemmRows<T>(u, view, scratch, p.filter_offset, RequantOf<T>(p), row_begin, row_end, output, out_stride,
+                pointwise);
+    return;
+  }
+  GemmRows<T>(u, view, scratch, p.filter_offset, RequantOf<T>(p), row_begin, row_end, output, out_stride, fill);
 }
 
 template <typename T>
@@ -153,11 +175,11 @@ void FullyConnectedRows(const Ukernels& u, const FullyConnectedParams& p, const 
   rq.max = p.qrange.max;
   auto fill = [&](int m, int16_t* dst) {
     const T* src = input + static_cast<int64_t>(m) * k;
-    int32_t sum = 0;
-    for (int d = 0; d < k; ++d) dst[d] = src[d];
-    if (p.filter_offset != 0)
-      for (int d = 0; d < k; ++d) sum += src[d];
-    return sum;
+    if constexpr (std::is_signed_v<T>) {
+      return u.widen_s8(k, src, dst);
+    } else {
+      return u.widen_u8(k, src, dst);
+    }
   };
   GemmRows<T>(u, ViewPackedGemm(p.packed, p.output_depth, k), scratch, p.filter_offset, rq, row_begin, row_end,
               output, static_cast<size_t>(p.output_depth), fill);
@@ -175,6 +197,18 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
   alignas(32) int32_t acc[kChunk];
   const T* xs[kDwMaxTaps];  // the caller checked f_h * f_w <= kDwMaxTaps
   const T* ws[kDwMaxTaps];
+  // Every tap's offset from the window's corner, for windows wholly inside
+  // the input (most pixels): no bounds checks and no index arithmetic.
+  int64_t tap_offset[kDwMaxTaps];
+  const T* all_ws[kDwMaxTaps];
+  for (int fy = 0, t = 0; fy < f_h; ++fy) {
+    for (int fx = 0; fx < f_w; ++fx, ++t) {
+      tap_offset[t] = (static_cast<int64_t>(p.dilation_h) * fy * in_w + static_cast<int64_t>(p.dilation_w) * fx) *
+                      depth;
+      all_ws[t] = filter + Offset4D(filter_shape, 0, fy, fx, 0);
+    }
+  }
+  const int span_h = p.dilation_h * (f_h - 1), span_w = p.dilation_w * (f_w - 1);
   for (int row = row_begin; row < row_end; ++row) {
     const int b = row / out_h, oy = row % out_h;
     const int in_y0 = oy * p.stride_h - p.pad_h;
@@ -184,7 +218,14 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
       // The in-bounds taps of this pixel; padded taps are skipped, as the
       // reference skips them.
       int taps = 0;
-      for (int fy = 0; fy < f_h; ++fy) {
+      const T* const* tap_ws = ws;
+      if (in_y0 >= 0 && in_y0 + span_h < in_h && in_x0 >= 0 && in_x0 + span_w < in_w) {
+        const T* corner = input + Offset4D(input_shape, b, in_y0, in_x0, 0);
+        taps = f_h * f_w;
+        for (int t = 0; t < taps; ++t) xs[t] = corner + tap_offset[t];
+        tap_ws = all_ws;
+      }
+      for (int fy = 0; fy < f_h && tap_ws == ws; ++fy) {
         const int in_y = in_y0 + p.dilation_h * fy;
         if (in_y < 0 || in_y >= in_h) continue;
         for (int fx = 0; fx < f_w; ++fx) {
@@ -198,9 +239,9 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
       for (int c0 = 0; c0 < depth; c0 += kChunk) {
         const int n = std::min(kChunk, depth - c0);
         if constexpr (std::is_signed_v<T>) {
-          u.dw_s8(n, taps, xs, ws, c0, p.input_offset, acc);
+          u.dw_s8(n, taps, xs, tap_ws, c0, p.input_offset, acc);
         } else {
-          u.dw_u8(n, taps, xs, ws, c0, p.input_offset, p.filter_offset, acc);
+          u.dw_u8(n, taps, xs, tap_ws, c0, p.input_offset, p.filter_offset, acc);
         }
         Requant block_rq = rq;
         if (rq.per_channel) {

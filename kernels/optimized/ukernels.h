@@ -73,6 +73,10 @@ struct Ukernels {
                 int32_t* acc) = nullptr;
   void (*dw_u8)(int n, int taps, const uint8_t* const* x, const uint8_t* const* w, int c0, int32_t input_offset,
                 int32_t filter_offset, int32_t* acc) = nullptr;
+  // dst[c] = src[c] widened to int16 for c < n; returns the sum of src in
+  // wrapping int32 (the im2col copy of the GEMM's left operand).
+  int32_t (*widen_s8)(int n, const int8_t* src, int16_t* dst) = nullptr;
+  int32_t (*widen_u8)(int n, const uint8_t* src, int16_t* dst) = nullptr;
   // out[i] = reference::AddQuantizedOne(p, a[i], b[i]) for i < n.
   void (*add_s8)(int n, const int8_t* a, const int8_t* b, const AddParams& p, int8_t* out) = nullptr;
   void (*add_u8)(int n, const uint8_t* a, const uint8_t* b, const AddParams& p, uint8_t* out) = nullptr;

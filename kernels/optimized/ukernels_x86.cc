@@ -159,6 +159,26 @@ void DwAvx2(int n, int taps, const T* const* x, const T* const* w, int c0, int32
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + c), _mm256_permute2x128_si256(lo, hi, 0x20));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + c + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
   }
+  if (c + 8 <= n) {
+    // Eight channels in 128-bit halves.
+    const int at = c0 + c;
+    const __m128i xo8 = _mm256_castsi256_si128(xo), wo8 = _mm256_castsi256_si128(wo);
+    auto widen8 = [](const T* ptr, __m128i offset) {
+      const __m128i raw = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(ptr));
+      return _mm_add_epi16(kSigned ? _mm_cvtepi8_epi16(raw) : _mm_cvtepu8_epi16(raw), offset);
+    };
+    __m128i lo = _mm_setzero_si128(), hi = lo;
+    for (int t = 0; t < taps; t += 2) {
+      const __m128i xa = widen8(x[t] + at, xo8), wa = widen8(w[t] + at, wo8);
+      const __m128i xb = t + 1 < taps ? widen8(x[t + 1] + at, xo8) : _mm_setzero_si128();
+      const __m128i wb = t + 1 < taps ? widen8(w[t + 1] + at, wo8) : _mm_setzero_si128();
+      lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(xa, xb), _mm_unpacklo_epi16(wa, wb)));
+      hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(xa, xb), _mm_unpackhi_epi16(wa, wb)));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + c), lo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + c + 4), hi);
+    c += 8;
+  }
   if (c < n) DwBlock<T, !kSigned>(n - c, taps, x, w, c0 + c, input_offset, filter_offset, acc + c);
 }
 
