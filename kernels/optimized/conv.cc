@@ -31,6 +31,19 @@ GemmFn<T> GemmFor(const Ukernels& u) {
 }
 
 template <typename T>
+using Gemm2Fn = void (*)(int, const int16_t*, size_t, const uint8_t*, size_t, const int32_t*, const int32_t*,
+                         const Requant&, int, int, T*, size_t);
+
+template <typename T>
+Gemm2Fn<T> Gemm2For(const Ukernels& u) {
+  if constexpr (std::is_signed_v<T>) {
+    return u.gemm2_s8;
+  } else {
+    return u.gemm2_u8;
+  }
+}
+
+template <typename T>
 void RequantFor(const Ukernels& u, int n, const int32_t* acc, const int32_t* bias, const Requant& rq, T* out) {
   if constexpr (std::is_signed_v<T>) {
     u.requant_s8(n, acc, bias, rq, out);
@@ -56,6 +69,8 @@ void GemmRows(const Ukernels& u, const GemmView& pk, void* scratch, int32_t filt
               int row_begin, int row_end, T* output, size_t out_stride, FillRow fill) {
   const Scratch s = SplitScratch(scratch, pk.k);
   const GemmFn<T> gemm = GemmFor<T>(u);
+  const Gemm2Fn<T> gemm2 = Gemm2For<T>(u);
+  const size_t block_stride = static_cast<size_t>(pk.kpairs) * kNr * 2;
   const int32_t* col_bias = pk.col_bias;
   for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
     const int rows = std::min(kMr, row_end - m0);
@@ -73,14 +88,21 @@ void GemmRows(const Ukernels& u, const GemmView& pk, void* scratch, int32_t filt
     }
     T* out = output + static_cast<int64_t>(m0) * static_cast<int64_t>(out_stride);
     Requant block_rq = rq;
-    for (int b = 0; b < pk.blocks; ++b) {
+    for (int b = 0; b < pk.blocks;) {
       const int col0 = b * kNr;
       if (rq.per_channel) {
         block_rq.multiplier = rq.multiplier + col0;
         block_rq.shift = rq.shift + col0;
       }
-      gemm(pk.kpairs, s.a, s.stride, pk.block(b), col_bias + col0, row_corr, block_rq, rows,
-           std::min(kNr, pk.n - col0), out + col0, out_stride);
+      if (gemm2 != nullptr && b + 1 < pk.blocks) {
+        gemm2(pk.kpairs, s.a, s.stride, pk.block(b), block_stride, col_bias + col0, row_corr, block_rq, rows,
+              std::min(2 * kNr, pk.n - col0), out + col0, out_stride);
+        b += 2;
+      } else {
+        gemm(pk.kpairs, s.a, s.stride, pk.block(b), col_bias + col0, row_corr, block_rq, rows,
+             std::min(kNr, pk.n - col0), out + col0, out_stride);
+        b += 1;
+      }
     }
   }
 }

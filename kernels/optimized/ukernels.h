@@ -77,6 +77,16 @@ struct Ukernels {
   // wrapping int32 (the im2col copy of the GEMM's left operand).
   int32_t (*widen_s8)(int n, const int8_t* src, int16_t* dst) = nullptr;
   int32_t (*widen_u8)(int n, const uint8_t* src, int16_t* dst) = nullptr;
+  // Optional (null: call gemm twice): two adjacent column blocks at once,
+  // b and b + b_block_stride, as one kMr x 2kNr tile; cols counts both
+  // blocks' columns (kNr < cols <= 2 kNr); col_bias covers them too. Same
+  // bytes as two gemm calls.
+  void (*gemm2_s8)(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, size_t b_block_stride,
+                   const int32_t* col_bias, const int32_t* row_corr, const Requant& rq, int rows, int cols,
+                   int8_t* out, size_t out_stride) = nullptr;
+  void (*gemm2_u8)(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, size_t b_block_stride,
+                   const int32_t* col_bias, const int32_t* row_corr, const Requant& rq, int rows, int cols,
+                   uint8_t* out, size_t out_stride) = nullptr;
   // out[i] = reference::AddQuantizedOne(p, a[i], b[i]) for i < n.
   void (*add_s8)(int n, const int8_t* a, const int8_t* b, const AddParams& p, int8_t* out) = nullptr;
   void (*add_u8)(int n, const uint8_t* a, const uint8_t* b, const AddParams& p, uint8_t* out) = nullptr;

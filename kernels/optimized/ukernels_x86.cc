@@ -123,6 +123,48 @@ void GemmAvx2(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, c
   }
 }
 
+// Two column blocks (16 columns) per call: each broadcast of a feeds two
+// vpmaddwd, halving the broadcasts per multiply.
+template <bool kSigned, typename TOut>
+void Gemm2Avx2(int kpairs, const int16_t* a, size_t a_stride, const uint8_t* b, size_t b_block_stride,
+               const int32_t* col_bias, const int32_t* row_corr, const Requant& rq, int rows, int cols, TOut* out,
+               size_t out_stride) {
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+  const int16_t *a0 = a, *a1 = a + a_stride, *a2 = a + 2 * a_stride, *a3 = a + 3 * a_stride;
+  const uint8_t* b2 = b + b_block_stride;
+  for (int kp = 0; kp < kpairs; ++kp) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + static_cast<size_t>(kp) * 16));
+    const __m128i raw2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b2 + static_cast<size_t>(kp) * 16));
+    const __m256i bw = kSigned ? _mm256_cvtepi8_epi16(raw) : _mm256_cvtepu8_epi16(raw);
+    const __m256i bw2 = kSigned ? _mm256_cvtepi8_epi16(raw2) : _mm256_cvtepu8_epi16(raw2);
+    __m256i av = BroadcastPair(a0 + 2 * kp);
+    c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(av, bw));
+    d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(av, bw2));
+    av = BroadcastPair(a1 + 2 * kp);
+    c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(av, bw));
+    d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(av, bw2));
+    av = BroadcastPair(a2 + 2 * kp);
+    c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(av, bw));
+    d2 = _mm256_add_epi32(d2, _mm256_madd_epi16(av, bw2));
+    av = BroadcastPair(a3 + 2 * kp);
+    c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(av, bw));
+    d3 = _mm256_add_epi32(d3, _mm256_madd_epi16(av, bw2));
+  }
+  const __m256i cb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_bias));
+  const __m256i cb2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_bias + kNr));
+  __m256i m, sh, m2, sh2;
+  LoadRequant(rq, 0, kNr, &m, &sh);
+  LoadRequant(rq, kNr, cols - kNr, &m2, &sh2);
+  const __m256i tile[kMr] = {c0, c1, c2, c3}, tile2[kMr] = {d0, d1, d2, d3};
+  for (int r = 0; r < rows; ++r) {
+    const __m256i corr = _mm256_set1_epi32(row_corr[r]);
+    StoreBytes<TOut>(RequantAvx2(_mm256_add_epi32(_mm256_add_epi32(tile[r], cb), corr), m, sh, rq), kNr,
+                     out + r * out_stride);
+    StoreBytes<TOut>(RequantAvx2(_mm256_add_epi32(_mm256_add_epi32(tile2[r], cb2), corr), m2, sh2, rq), cols - kNr,
+                     out + r * out_stride + kNr);
+  }
+}
+
 // Sixteen channels of x[c] + input_offset (or w[c] + filter_offset) as int16.
 template <bool kSigned>
 inline __m256i Widen16(const void* p, __m256i offset) {
@@ -231,6 +273,8 @@ const Ukernels* Avx2Ukernels() {
     u.gemm_u8 = &avx2::GemmAvx2<false, uint8_t>;
     u.requant_s8 = &avx2::RequantRowAvx2<int8_t>;
     u.requant_u8 = &avx2::RequantRowAvx2<uint8_t>;
+    u.gemm2_s8 = &avx2::Gemm2Avx2<true, int8_t>;
+    u.gemm2_u8 = &avx2::Gemm2Avx2<false, uint8_t>;
     u.dw_s8 = &avx2::DwS8Avx2;
     u.add_s8 = &avx2::AddAvx2<true, int8_t>;
     u.add_u8 = &avx2::AddAvx2<false, uint8_t>;
