@@ -207,6 +207,13 @@ Status Model::Index() {
                                "tensor %d (%s): %u scales but %u zero points", ti, spec.name, n,
                                zps ? zps->size() : 0);
         }
+        // The verifier aligns a vector's length field to 4 bytes only; int64
+        // zero points are read in place, so they must be 8-byte aligned (as
+        // every flatbuffers builder writes them).
+        if (reinterpret_cast<uintptr_t>(zps->data()) % alignof(int64_t) != 0) {
+          return Status::Error(StatusCode::kInvalidArgument, "tensor %d (%s): zero_point vector is not 8-byte aligned",
+                               ti, spec.name);
+        }
         for (uint32_t k = 0; k < n; ++k) {
           const float sc = scales->Get(k);
           if (!std::isfinite(sc) || !(sc > 0.0f)) {
