@@ -87,7 +87,7 @@ template <UkernelsFn U, typename T,
                       const Shape&, T*)>
 void Depthwise(const DepthwiseParams& p, const Shape& input_shape, const T* input, const Shape& filter_shape,
                const T* filter, const int32_t* bias, const Shape& output_shape, T* output) {
-  if (p.depth_multiplier != 1 || filter_shape.Dim(1) * filter_shape.Dim(2) > optimized::kDwMaxTaps) {
+  if (p.depth_multiplier < 1 || filter_shape.Dim(1) * filter_shape.Dim(2) > optimized::kDwMaxTaps) {
     Ref(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
     return;
   }

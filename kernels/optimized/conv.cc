@@ -214,9 +214,15 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
   constexpr int kChunk = kDwChunk;
   const int in_h = input_shape.Dim(1), in_w = input_shape.Dim(2), depth = input_shape.Dim(3);
   const int f_h = filter_shape.Dim(1), f_w = filter_shape.Dim(2);
-  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
+  const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2), out_d = output_shape.Dim(3);
+  const int multiplier = p.depth_multiplier;  // out_d == depth * multiplier
   const Requant rq = RequantOf<T>(p);
   alignas(32) int32_t acc[kChunk];
+  // Depth multiplier > 1: each tap's input channels repeated `multiplier`
+  // times, one chunk at a time, so the same micro-kernel applies.
+  T expanded[kDwMaxTaps][kChunk];
+  const T* ex[kDwMaxTaps];
+  const T* ew[kDwMaxTaps];
   const T* xs[kDwMaxTaps];  // the caller checked f_h * f_w <= kDwMaxTaps
   const T* ws[kDwMaxTaps];
   // Every tap's offset from the window's corner, for windows wholly inside
@@ -258,12 +264,25 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
           ++taps;
         }
       }
-      for (int c0 = 0; c0 < depth; c0 += kChunk) {
-        const int n = std::min(kChunk, depth - c0);
+      for (int c0 = 0; c0 < out_d; c0 += kChunk) {
+        const int n = std::min(kChunk, out_d - c0);
+        const T* const* cx = xs;
+        const T* const* cw = tap_ws;
+        int at = c0;
+        if (multiplier != 1) {
+          for (int t = 0; t < taps; ++t) {
+            for (int c = 0; c < n; ++c) expanded[t][c] = xs[t][(c0 + c) / multiplier];
+            ex[t] = expanded[t];
+            ew[t] = tap_ws[t] + c0;
+          }
+          cx = ex;
+          cw = ew;
+          at = 0;
+        }
         if constexpr (std::is_signed_v<T>) {
-          u.dw_s8(n, taps, xs, tap_ws, c0, p.input_offset, acc);
+          u.dw_s8(n, taps, cx, cw, at, p.input_offset, acc);
         } else {
-          u.dw_u8(n, taps, xs, tap_ws, c0, p.input_offset, p.filter_offset, acc);
+          u.dw_u8(n, taps, cx, cw, at, p.input_offset, p.filter_offset, acc);
         }
         Requant block_rq = rq;
         if (rq.per_channel) {
