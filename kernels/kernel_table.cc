@@ -1,7 +1,6 @@
 #include "kernels/kernel_table.h"
 
 #include <cstdint>
-#include <type_traits>
 
 #include "kernels/optimized/conv.h"
 #include "kernels/optimized/gemm.h"
@@ -137,11 +136,7 @@ void Add(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, con
   }
   // About 8 multiply-accumulates' worth of work per element.
   ForRows(p.parallel, static_cast<int>(n), 64, 8, [&](int, int begin, int end) {
-    if constexpr (std::is_signed_v<T>) {
-      U().add_s8(end - begin, in1 + begin, in2 + begin, p, out + begin);
-    } else {
-      U().add_u8(end - begin, in1 + begin, in2 + begin, p, out + begin);
-    }
+    optimized::BySign<T>(U().add_s8, U().add_u8)(end - begin, in1 + begin, in2 + begin, p, out + begin);
   });
 }
 

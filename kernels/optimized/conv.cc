@@ -17,41 +17,6 @@ inline int32_t WrapAdd(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
 }
 
-template <typename T>
-using GemmFn = void (*)(int, const int16_t*, size_t, const uint8_t*, const int32_t*, const int32_t*, const Requant&,
-                        int, int, T*, size_t);
-
-template <typename T>
-GemmFn<T> GemmFor(const Ukernels& u) {
-  if constexpr (std::is_signed_v<T>) {
-    return u.gemm_s8;
-  } else {
-    return u.gemm_u8;
-  }
-}
-
-template <typename T>
-using Gemm2Fn = void (*)(int, const int16_t*, size_t, const uint8_t*, size_t, const int32_t*, const int32_t*,
-                         const Requant&, int, int, T*, size_t);
-
-template <typename T>
-Gemm2Fn<T> Gemm2For(const Ukernels& u) {
-  if constexpr (std::is_signed_v<T>) {
-    return u.gemm2_s8;
-  } else {
-    return u.gemm2_u8;
-  }
-}
-
-template <typename T>
-void RequantFor(const Ukernels& u, int n, const int32_t* acc, const int32_t* bias, const Requant& rq, T* out) {
-  if constexpr (std::is_signed_v<T>) {
-    u.requant_s8(n, acc, bias, rq, out);
-  } else {
-    u.requant_u8(n, acc, bias, rq, out);
-  }
-}
-
 struct Scratch {
   int16_t* a;     // kMr rows of the left operand
   size_t stride;  // depth rounded up to pairs
@@ -68,8 +33,8 @@ template <typename T, typename FillRow>
 void GemmRows(const Ukernels& u, const GemmView& pk, void* scratch, int32_t filter_offset, const Requant& rq,
               int row_begin, int row_end, T* output, size_t out_stride, FillRow fill) {
   const Scratch s = SplitScratch(scratch, pk.k);
-  const GemmFn<T> gemm = GemmFor<T>(u);
-  const Gemm2Fn<T> gemm2 = Gemm2For<T>(u);
+  const auto gemm = BySign<T>(u.gemm_s8, u.gemm_u8);
+  const auto gemm2 = BySign<T>(u.gemm2_s8, u.gemm2_u8);
   const size_t block_stride = static_cast<size_t>(pk.kpairs) * kNr * 2;
   const int32_t* col_bias = pk.col_bias;
   for (int m0 = row_begin; m0 < row_end; m0 += kMr) {
@@ -136,13 +101,7 @@ void ConvGemmRows(const Ukernels& u, const ConvParams& p, const Shape& input_sha
   const int out_h = output_shape.Dim(1), out_w = output_shape.Dim(2);
   const int16_t pad_value = static_cast<int16_t>(-p.input_offset);  // the input zero point
   static_assert(sizeof(int) == sizeof(int32_t), "Requant reads the shift as int32");
-  auto widen = [&u](int n, const T* src, int16_t* dst) {
-    if constexpr (std::is_signed_v<T>) {
-      return u.widen_s8(n, src, dst);
-    } else {
-      return u.widen_u8(n, src, dst);
-    }
-  };
+  const auto widen = BySign<T>(u.widen_s8, u.widen_u8);
   // Row m of the left operand: the pixel's receptive field (im2col), padded
   // taps holding the zero point.
   auto fill = [&](int m, int16_t* dst) {
@@ -196,12 +155,7 @@ void FullyConnectedRows(const Ukernels& u, const FullyConnectedParams& p, const 
   rq.min = p.qrange.min;
   rq.max = p.qrange.max;
   auto fill = [&](int m, int16_t* dst) {
-    const T* src = input + static_cast<int64_t>(m) * k;
-    if constexpr (std::is_signed_v<T>) {
-      return u.widen_s8(k, src, dst);
-    } else {
-      return u.widen_u8(k, src, dst);
-    }
+    return BySign<T>(u.widen_s8, u.widen_u8)(k, input + static_cast<int64_t>(m) * k, dst);
   };
   GemmRows<T>(u, ViewPackedGemm(p.packed, p.output_depth, k), scratch, p.filter_offset, rq, row_begin, row_end,
               output, static_cast<size_t>(p.output_depth), fill);
@@ -289,7 +243,7 @@ void DepthwiseRows(const Ukernels& u, const DepthwiseParams& p, const Shape& inp
           block_rq.multiplier = rq.multiplier + c0;
           block_rq.shift = rq.shift + c0;
         }
-        RequantFor<T>(u, n, acc, bias ? bias + c0 : nullptr, block_rq, out + c0);
+        BySign<T>(u.requant_s8, u.requant_u8)(n, acc, bias ? bias + c0 : nullptr, block_rq, out + c0);
       }
     }
   }
@@ -317,11 +271,7 @@ void AveragePoolRows(const Ukernels& u, const PoolParams& p, const Shape& input_
         for (int y = y0; y < y1; ++y) {
           for (int x = x0; x < x1; ++x) {
             const T* src = input + Offset4D(input_shape, b, y, x, c0);
-            if constexpr (std::is_signed_v<T>) {
-              u.sum_s8(n, src, acc);
-            } else {
-              u.sum_u8(n, src, acc);
-            }
+            BySign<T>(u.sum_s8, u.sum_u8)(n, src, acc);
           }
         }
         for (int j = 0; j < n; ++j) {

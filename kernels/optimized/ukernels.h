@@ -38,6 +38,17 @@ constexpr int kNr = 8;
 // high multiply, rounding right shift), then the output offset and the
 // activation clamp. per_channel: multiplier/shift hold one entry per channel
 // of the block; otherwise entry 0 applies to all.
+// The int8 or the uint8 entry of a table, by the element type T:
+// BySign<T>(u.gemm_s8, u.gemm_u8).
+template <typename T, typename S, typename U>
+constexpr auto BySign(S signed_entry, U unsigned_entry) {
+  if constexpr (static_cast<T>(-1) < static_cast<T>(0)) {
+    return signed_entry;
+  } else {
+    return unsigned_entry;
+  }
+}
+
 struct Requant {
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
