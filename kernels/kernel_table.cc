@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/optimized/conv.h"
+#include "kernels/optimized/float_kernels.h"
 #include "kernels/optimized/gemm.h"
 #include "kernels/optimized/ukernels.h"
 #include "kernels/parallel.h"
@@ -140,11 +141,48 @@ void Add(const AddParams& p, const Shape& s1, const T* in1, const Shape& s2, con
   });
 }
 
+// Float kernels: the reference's arithmetic per output, several outputs at a
+// time (kernels/optimized/float_kernels.h), split by output rows.
+void ConvFloat(const ConvParams& p, const Shape& input_shape, const float* input, const Shape& filter_shape,
+               const float* filter, const float* bias, const Shape& output_shape, float* output) {
+  const int rows = output_shape.Dim(0) * output_shape.Dim(1) * output_shape.Dim(2);
+  const int64_t per_row = static_cast<int64_t>(output_shape.Dim(3)) * filter_shape.Dim(1) * filter_shape.Dim(2) *
+                          filter_shape.Dim(3);
+  ForRows(p.parallel, rows, 1, per_row, [&](int, int begin, int end) {
+    optimized::ConvFloatRows(p, input_shape, input, filter_shape, filter, bias, output_shape, output, begin, end);
+  });
+}
+
+void DepthwiseFloat(const DepthwiseParams& p, const Shape& input_shape, const float* input, const Shape& filter_shape,
+                    const float* filter, const float* bias, const Shape& output_shape, float* output) {
+  if (p.depth_multiplier < 1) {
+    reference::DepthwiseConvFloat(p, input_shape, input, filter_shape, filter, bias, output_shape, output);
+    return;
+  }
+  const int64_t per_row = static_cast<int64_t>(output_shape.Dim(2)) * output_shape.Dim(3) * filter_shape.Dim(1) *
+                          filter_shape.Dim(2);
+  ForRows(p.parallel, output_shape.Dim(0) * output_shape.Dim(1), 1, per_row, [&](int, int begin, int end) {
+    optimized::DepthwiseFloatRows(p, input_shape, input, filter_shape, filter, bias, output_shape, output, begin,
+                                  end);
+  });
+}
+
+void FullyConnectedFloat(const FullyConnectedParams& p, const float* input, const float* filter, const float* bias,
+                         float* output) {
+  ForRows(p.parallel, p.batches, 1, static_cast<int64_t>(p.output_depth) * p.accum_depth,
+          [&](int, int begin, int end) {
+            optimized::FullyConnectedFloatRows(p, input, filter, bias, output, begin, end);
+          });
+}
+
 template <UkernelsFn U>
 KernelTable MakeOptimizedTable() {
   KernelTable t = MakeReferenceTable();
   t.name = "optimized";  // U().isa names the instruction set
   t.ukernels = &U();
+  t.conv_float = &ConvFloat;
+  t.depthwise_float = &DepthwiseFloat;
+  t.fully_connected_float = &FullyConnectedFloat;
   t.conv_uint8 = &Conv<U, uint8_t, &reference::ConvUint8>;
   t.conv_int8 = &Conv<U, int8_t, &reference::ConvInt8PerChannel>;
   t.depthwise_uint8 = &Depthwise<U, uint8_t, &reference::DepthwiseConvUint8>;

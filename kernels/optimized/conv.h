@@ -4,8 +4,8 @@
 // loop structure differs. Quantized CONV_2D (one group) and FULLY_CONNECTED
 // run as an integer GEMM over the weights PackGemm laid out at Prepare
 // (params.packed, with params.scratch for the left operand); without packed
-// weights they call the reference kernel. Float convolution stays on the
-// reference kernels: a vector sum in another order would round differently.
+// weights they call the reference kernel. The float kernels are in
+// float_kernels.h (the reference's summation order, several outputs at once).
 #ifndef TRIAGE_KERNELS_OPTIMIZED_CONV_H_
 #define TRIAGE_KERNELS_OPTIMIZED_CONV_H_
 

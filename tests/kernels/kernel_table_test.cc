@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -318,6 +319,70 @@ std::string CompareSoftmax(const KernelTable& set, uint32_t seed) {
   return "";
 }
 
+// Byte equality, except that any NaN equals any NaN: IEEE 754 leaves the sign
+// and payload of a NaN result to the hardware, and x86 takes them from
+// whichever operand the compiler put first in a commutative add (the first
+// version of this test saw the reference's own NaN come out with the other
+// sign). Every other value, signed zeros and subnormals included, must match
+// bit for bit.
+std::string DiffNanAsOne(const char* set_name, std::vector<float> ref, std::vector<float> got,
+                         const std::string& what) {
+  for (auto* v : {&ref, &got}) {
+    for (float& x : *v) {
+      if (std::isnan(x)) x = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
+  return Diff(set_name, ref, got, what);
+}
+
+// Float kernels at the edges of IEEE arithmetic: signed zeros, subnormals
+// (ARMv7 NEON would flush them), products that overflow to infinity, NaN, and
+// channel counts past the depthwise kernel's 64-channel block and the 8-wide
+// output-channel block. Each spec runs with plain values (byte for byte),
+// then with a quarter of the inputs and weights replaced by special values.
+std::string CompareFloatSpecials(const KernelTable& set, uint32_t seed) {
+  Rng rng(seed);
+  const float specials[] = {-0.0f, 0.0f, 1e-39f, -3e-42f, 1.17549435e-38f, 1e30f, -1e30f,
+                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN()};
+  auto sprinkle = [&](std::vector<float>& v) {
+    for (float& x : v) {
+      if (rng.Int(0, 3) == 0) x = specials[rng.Int(0, 9)];
+    }
+  };
+  for (bool depthwise : {false, true}) {
+    for (int channels : {8, 17, 64, 65, 130}) {
+      testing::ConvSpec s = ConvAround(rng, depthwise, channels);
+      testing::ConvData d = testing::RandomConvData(rng, s);
+      for (int pass = 0; pass < 2; ++pass) {
+        TRIAGE_RETURN_IF_DIFF(DiffNanAsOne(set.name, testing::RunConvFloat(Ref(), s, d),
+                                           testing::RunConvFloat(set, s, d),
+                                           std::string(pass ? "specials " : "float ") + s.ToString()));
+        sprinkle(d.input);
+        sprinkle(d.filter);
+        sprinkle(d.bias);
+      }
+    }
+  }
+  for (int out_d : {1, 8, 9, 17}) {
+    testing::FcSpec s;
+    s.batches = rng.Pick({1, 2});
+    s.accum_depth = rng.Pick({1, 7, 64, 100});
+    s.output_depth = out_d;
+    s.act = PickAct(rng);
+    s.has_bias = rng.Bool();
+    testing::FcData d = testing::RandomFcData(rng, s);
+    for (int pass = 0; pass < 2; ++pass) {
+      TRIAGE_RETURN_IF_DIFF(DiffNanAsOne(set.name, testing::RunFcFloat(Ref(), s, d), testing::RunFcFloat(set, s, d),
+                                         std::string(pass ? "specials " : "float ") + s.ToString()));
+      sprinkle(d.input);
+      sprinkle(d.filter);
+      sprinkle(d.bias);
+    }
+  }
+  return "";
+}
+
 // Every table under test: the reference itself (the harness's own sanity),
 // then every optimized variant this build has and this CPU runs (portable,
 // sse41, avx2 on x86-64; portable, neon on armhf).
@@ -374,6 +439,9 @@ TEST_P(SetVsReference, FullyConnectedIsByteIdentical) { EXPECT_EQ(CompareFullyCo
 TEST_P(SetVsReference, PoolingIsByteIdentical) { EXPECT_EQ(ComparePooling(Set(), 84), ""); }
 TEST_P(SetVsReference, AddAndMulAreByteIdentical) { EXPECT_EQ(CompareAddMul(Set(), 85), ""); }
 TEST_P(SetVsReference, SoftmaxIsByteIdentical) { EXPECT_EQ(CompareSoftmax(Set(), 86), ""); }
+TEST_P(SetVsReference, FloatAtIeeeEdgesIsByteIdentical) {
+  for (uint32_t seed = 87; seed < 97; ++seed) ASSERT_EQ(CompareFloatSpecials(Set(), seed), "") << "seed " << seed;
+}
 
 // The randomized differential sweep: 40 seeds of every comparison above,
 // i.e. 3,600 convolutions, 3,600 depthwise convolutions (float, uint8 and
