@@ -439,6 +439,33 @@ TEST_P(SetVsReference, FullyConnectedIsByteIdentical) { EXPECT_EQ(CompareFullyCo
 TEST_P(SetVsReference, PoolingIsByteIdentical) { EXPECT_EQ(ComparePooling(Set(), 84), ""); }
 TEST_P(SetVsReference, AddAndMulAreByteIdentical) { EXPECT_EQ(CompareAddMul(Set(), 85), ""); }
 TEST_P(SetVsReference, SoftmaxIsByteIdentical) { EXPECT_EQ(CompareSoftmax(Set(), 86), ""); }
+// Rows long enough for the optimized set's table of exponentials (256 or
+// more elements), 1001 classes as in the ImageNet MobileNets, over betas and
+// input scales from a cutoff (diff_min) inside the 8-bit range to none.
+TEST_P(SetVsReference, LongSoftmaxRowsAreByteIdentical) {
+  Rng rng(98);
+  for (int depth : {256, 1001}) {
+    for (float beta : {0.5f, 1.0f, 2.0f}) {
+      for (float scale : {0.01f, 0.1f, 0.25f, 1.0f, 4.0f}) {
+        const int outer = rng.Pick({1, 3});
+        const SoftmaxParams p = testing::MakeSoftmaxParams(beta, scale, outer, depth);
+        const size_t n = static_cast<size_t>(outer) * depth;
+        const auto u = rng.Ints<uint8_t>(n);
+        std::vector<uint8_t> ur(n), uo(n);
+        Ref().softmax_uint8(p, u.data(), ur.data());
+        Set().softmax_uint8(p, u.data(), uo.data());
+        const std::string what = "depth " + std::to_string(depth) + " beta " + std::to_string(beta) + " scale " +
+                                 std::to_string(scale);
+        ASSERT_EQ(Diff(Set().name, ur, uo, "uint8 " + what), "");
+        const auto i = rng.Ints<int8_t>(n);
+        std::vector<int8_t> ir(n), io(n);
+        Ref().softmax_int8(p, i.data(), ir.data());
+        Set().softmax_int8(p, i.data(), io.data());
+        ASSERT_EQ(Diff(Set().name, ir, io, "int8 " + what), "");
+      }
+    }
+  }
+}
 TEST_P(SetVsReference, FloatAtIeeeEdgesIsByteIdentical) {
   for (uint32_t seed = 87; seed < 97; ++seed) ASSERT_EQ(CompareFloatSpecials(Set(), seed), "") << "seed " << seed;
 }
