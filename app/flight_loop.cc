@@ -627,6 +627,10 @@ void FlightLoop::RunDownlinkStage() noexcept {
           counters_.bytes_sent += rep->bytes_sent;
           counters_.packets_sent += rep->packets_sent;
           counters_.products_completed += rep->products_completed;
+          counters_.channel_lost += rep->channel_lost;
+          counters_.channel_corrupted += rep->channel_corrupted;
+          counters_.channel_duplicated += rep->channel_duplicated;
+          counters_.channel_reordered += rep->channel_reordered;
         } else {
           ++counters_.downlink_errors;
           events_->Report(kEventDownlinkFailed, Severity::kError, static_cast<int64_t>(i), 0, 0, "pass %zu: %s", i,

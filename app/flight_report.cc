@@ -157,7 +157,11 @@ std::string SummaryJson(const FlightLoop& loop, StopReason reason) {
   j["downlink"] = {{"packets", c.packets_sent},
                    {"slices", c.downlink_slices},
                    {"passes_completed", c.passes_completed},
-                   {"errors", c.downlink_errors}};
+                   {"errors", c.downlink_errors},
+                   {"channel", {{"lost", c.channel_lost},
+                                {"corrupted", c.channel_corrupted},
+                                {"duplicated", c.channel_duplicated},
+                                {"reordered", c.channel_reordered}}}};
   nlohmann::json drops = nlohmann::json::object();
   for (int i = 0; i < kDropReasonCount; ++i) drops[DropReasonName(static_cast<DropReason>(i))] = c.drops[i];
   j["drops"] = drops;

@@ -63,6 +63,11 @@ struct FlightCounters {
   uint64_t downlink_slices = 0;    // RunWindow calls (pass fragments)
   uint64_t passes_completed = 0;
   uint64_t downlink_errors = 0;
+  // The simulated channel's doing (downlink.channel), invisible on board.
+  uint64_t channel_lost = 0;
+  uint64_t channel_corrupted = 0;
+  uint64_t channel_duplicated = 0;
+  uint64_t channel_reordered = 0;
   uint64_t drops[kDropReasonCount] = {};
   uint64_t reloads_applied = 0;
   uint64_t reloads_rejected = 0;

@@ -343,6 +343,15 @@ void ParseDownlink(MapReader m, ParseState* st, MissionConfig* c, TriageDraft* d
   m.Uint64("link_rate_bps", &d.link_rate_bps, 1, 1ull << 40);
   m.Uint32("catalog_rows_per_product", &d.catalog_rows_per_product, 1, 1u << 20);
   m.Uint32("max_retransmit_ranges", &d.max_retransmit_ranges, 1, 1u << 16);
+  if (m.Has("channel")) {  // simulated link faults (ground-station drills)
+    MapReader ch = m.Map("channel");
+    ch.Double("loss_rate", &d.channel.loss_rate, 0.0, 0.5);
+    ch.Double("corrupt_rate", &d.channel.corrupt_rate, 0.0, 0.5);
+    ch.Double("duplicate_rate", &d.channel.duplicate_rate, 0.0, 0.5);
+    ch.Double("reorder_rate", &d.channel.reorder_rate, 0.0, 0.5);
+    ch.Uint64("seed", &d.channel.seed, 0, UINT64_MAX);
+    ch.Finish();
+  }
   if (m.Has("passes")) {
     const Value v = m.Get("passes");
     std::vector<Value> passes;

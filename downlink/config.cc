@@ -29,6 +29,15 @@ Status ValidateConfig(const Config& c) noexcept {
     return Status::Error(StatusCode::kInvalidArgument, "link_rate_bps %llu: must be in [1, 2^40]",
                          static_cast<unsigned long long>(c.link_rate_bps));
   }
+  const double rates[4] = {c.channel.loss_rate, c.channel.corrupt_rate, c.channel.duplicate_rate,
+                           c.channel.reorder_rate};
+  static const char* const kRateNames[4] = {"loss_rate", "corrupt_rate", "duplicate_rate", "reorder_rate"};
+  for (int i = 0; i < 4; ++i) {
+    if (!(rates[i] >= 0.0 && rates[i] <= 0.5)) {
+      return Status::Error(StatusCode::kInvalidArgument, "channel.%s %g: must be in [0, 0.5]", kRateNames[i],
+                           rates[i]);
+    }
+  }
   double previous_end = -INFINITY;
   for (size_t i = 0; i < c.passes.size(); ++i) {
     const PassWindow& w = c.passes[i];

@@ -21,6 +21,23 @@ struct PassWindow {
   double end_s = 0.0;
 };
 
+// The radio channel between the spacecraft and the ground, for testing the
+// ground station: each packet written to the radio capture is independently
+// lost, corrupted (one byte flipped; its CRC then fails), duplicated, or held
+// back and delivered after the next packet (reordered), at these rates. The
+// draw for a packet is a hash of (seed, pass, product id, packet index, the
+// pass's packet ordinal), so it needs no state and a resumed run draws the
+// same. The spacecraft does not know: the send log and counters record every
+// packet as sent. All zero (the default): a perfect channel.
+struct ChannelFaults {
+  double loss_rate = 0.0;
+  double corrupt_rate = 0.0;
+  double duplicate_rate = 0.0;
+  double reorder_rate = 0.0;
+  uint64_t seed = 1;
+  bool any() const { return loss_rate > 0 || corrupt_rate > 0 || duplicate_rate > 0 || reorder_rate > 0; }
+};
+
 struct Config {
   // Directory holding queue items (q/), the catalog journal and link state.
   // Created at Open if missing. Must be on a filesystem with working fsync.
@@ -41,6 +58,8 @@ struct Config {
   uint64_t link_rate_bps = 2'000'000;
   // Contact windows, in time order, non-overlapping.
   std::vector<PassWindow> passes;
+  // Simulated channel faults (tests and ground-station drills).
+  ChannelFaults channel;
 
   // Capacities reserved at Open (memory is fixed after that).
   uint32_t max_queue_items = 4096;            // queued + retained-sent products

@@ -45,6 +45,7 @@ Status LinkSimulator::Open(const Config& config, DownlinkQueue* queue, Catalog* 
   catalog_ = catalog;
   try {
     packet_.resize(kPacketOverheadBytes + config.packet_data_size);
+    held_.resize(config.channel.any() ? packet_.size() : 0);
     data_.resize(config.packet_data_size);
     catalog_buffer_.resize(kCatalogProductHeaderBytes + size_t{config.catalog_rows_per_product} * kCatalogRowBytes);
     state_buffer_.resize(StateBytes(config.max_retransmit_ranges));
@@ -165,6 +166,56 @@ uint16_t LinkSimulator::ApidFor(ProductKind kind) const noexcept {
   return config_.apid_full;
 }
 
+namespace {
+
+// SplitMix64's finaliser: a stateless, well-mixed 64-bit hash step.
+uint64_t Mix(uint64_t x) noexcept {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+// Uniform in [0, 1) from the top 53 bits.
+double Unit(uint64_t h) noexcept { return static_cast<double>(h >> 11) * (1.0 / 9007199254740992.0); }
+
+}  // namespace
+
+Status LinkSimulator::Transmit(Span<uint8_t> packet, uint32_t product_id, uint32_t index,
+                               PassReport* report) noexcept {
+  const ChannelFaults& ch = config_.channel;
+  if (!ch.any()) return WriteAll(radio_.get(), Span<const uint8_t>(packet.data(), packet.size()), "radio");
+  uint64_t h = Mix(ch.seed ^ Mix((uint64_t{pass_number_} << 32) ^ report->packets_sent));
+  h = Mix(h ^ ((uint64_t{product_id} << 32) | index));
+  const uint64_t draws[5] = {h, Mix(h ^ 1), Mix(h ^ 2), Mix(h ^ 3), Mix(h ^ 4)};
+  if (Unit(draws[0]) < ch.loss_rate) {
+    ++report->channel_lost;
+    return Status::Ok();
+  }
+  if (Unit(draws[1]) < ch.corrupt_rate) {
+    packet[draws[4] % packet.size()] ^= static_cast<uint8_t>(1u << (draws[4] >> 61));
+    ++report->channel_corrupted;
+  }
+  if (held_bytes_ == 0 && Unit(draws[3]) < ch.reorder_rate) {
+    std::memcpy(held_.data(), packet.data(), packet.size());
+    held_bytes_ = packet.size();
+    ++report->channel_reordered;
+    return Status::Ok();
+  }
+  TRIAGE_RETURN_IF_ERROR(WriteAll(radio_.get(), Span<const uint8_t>(packet.data(), packet.size()), "radio"));
+  if (Unit(draws[2]) < ch.duplicate_rate) {
+    TRIAGE_RETURN_IF_ERROR(WriteAll(radio_.get(), Span<const uint8_t>(packet.data(), packet.size()), "radio"));
+    ++report->channel_duplicated;
+  }
+  return FlushHeld();
+}
+
+Status LinkSimulator::FlushHeld() noexcept {
+  if (held_bytes_ == 0) return Status::Ok();
+  const size_t n = held_bytes_;
+  held_bytes_ = 0;
+  return WriteAll(radio_.get(), Span<const uint8_t>(held_.data(), n), "radio");
+}
+
 Result<LinkSimulator::Sent> LinkSimulator::SendPacket(const QueueItem& item, uint32_t index, const char* event,
                                                       PassReport* report) noexcept {
   const uint32_t d = config_.packet_data_size;
@@ -187,7 +238,7 @@ Result<LinkSimulator::Sent> LinkSimulator::SendPacket(const QueueItem& item, uin
   SecondaryHeader sh{item.product_id, index, item.packet_count};
   Result<size_t> written = EncodePacket(apid, seq_[kind], sh, data, Span<uint8_t>(packet_.data(), packet_.size()));
   if (!written.ok()) return written.status();
-  TRIAGE_RETURN_IF_ERROR(WriteAll(radio_.get(), Span<const uint8_t>(packet_.data(), written.value()), "radio"));
+  TRIAGE_RETURN_IF_ERROR(Transmit(Span<uint8_t>(packet_.data(), written.value()), item.product_id, index, report));
   const double t = pass_start_s_ + static_cast<double>(report->bytes_sent) * 8.0 / static_cast<double>(config_.link_rate_bps);
   char line[192];
   const int n = std::snprintf(line, sizeof(line), "%u,%.6f,%s,%u,%u,%u,%u,%u,%zu\n", pass_number_, t, event,
@@ -340,6 +391,7 @@ Result<PassReport> LinkSimulator::RunWindow(uint32_t pass_number, const PassWind
     if (!r.ok()) return r.status();
     no_room = r.value() == Sent::kNoRoom;
   }
+  TRIAGE_RETURN_IF_ERROR(FlushHeld());
   report.cut_off = no_room;
   report.resume_product_id = resume_[kProductSlot].product_id;
   report.resume_packet = resume_[kProductSlot].packet;

@@ -59,6 +59,12 @@ struct PassReport {
   uint32_t retransmit_ranges_unavailable = 0;
   uint32_t products_completed = 0;
   uint32_t catalog_products_enqueued = 0;
+  // What the simulated channel (Config::channel) did to this pass's packets
+  // on their way into the radio capture.
+  uint32_t channel_lost = 0;
+  uint32_t channel_corrupted = 0;
+  uint32_t channel_duplicated = 0;
+  uint32_t channel_reordered = 0;
   bool catalog_enqueue_failed = false;  // e.g. quota; rows go in a later pass
   bool cut_off = false;                 // budget ended with data still waiting
   uint32_t resume_product_id = 0;       // 0: no product in progress
@@ -119,6 +125,10 @@ class LinkSimulator {
   // Sends an item from `first` to its end; marks it sent when complete.
   Result<Sent> SendProduct(uint32_t product_id, uint32_t first, PassReport* report) noexcept;
   uint16_t ApidFor(ProductKind kind) const noexcept;
+  // Writes one encoded packet to the radio capture through the simulated
+  // channel (Config::channel); a perfect channel writes it as it is.
+  Status Transmit(Span<uint8_t> packet, uint32_t product_id, uint32_t index, PassReport* report) noexcept;
+  Status FlushHeld() noexcept;
 
   Config config_;
   DownlinkQueue* queue_ = nullptr;
@@ -127,6 +137,8 @@ class LinkSimulator {
   UniqueFd radio_;
   UniqueFd log_;
   std::vector<uint8_t> packet_;
+  std::vector<uint8_t> held_;  // a packet the channel delivers late (reorder)
+  size_t held_bytes_ = 0;
   std::vector<uint8_t> data_;
   std::vector<uint8_t> catalog_buffer_;
   std::vector<uint8_t> state_buffer_;

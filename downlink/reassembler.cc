@@ -127,6 +127,20 @@ Status Reassembler::Complete(uint32_t id, Partial* partial) {
   return Status::Ok();
 }
 
+Status Reassembler::MarkComplete(uint32_t product_id) noexcept {
+  try {
+    auto it = open_.find(product_id);
+    if (it != open_.end()) {
+      buffered_bytes_ -= it->second.bytes;
+      open_.erase(it);
+    }
+    done_.insert(product_id);
+    return Status::Ok();
+  } catch (const std::bad_alloc&) {
+    return Status::Error(StatusCode::kResourceExhausted, "product %u: out of memory", product_id);
+  }
+}
+
 StreamSummary Reassembler::AddStream(Span<const uint8_t> stream) noexcept {
   StreamSummary summary;
   PacketReader reader(stream, limits_.max_user_data);

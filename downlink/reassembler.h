@@ -66,6 +66,10 @@ class Reassembler {
   // Moves out the products completed so far, in completion order.
   std::vector<CompletedProduct> TakeCompleted() noexcept;
   bool IsComplete(uint32_t product_id) const noexcept { return done_.count(product_id) != 0; }
+  // Records a product completed in an earlier session (the ground's receive
+  // state): its packets are then ignored like late retransmissions, and any
+  // partial copy is dropped.
+  Status MarkComplete(uint32_t product_id) noexcept;
 
   // Missing packet ranges of one incomplete product (empty if unknown or
   // complete), ascending, merged.
@@ -73,6 +77,17 @@ class Reassembler {
   // Missing ranges of every incomplete product, by product id.
   std::vector<PacketRange> AllMissingRanges() const noexcept;
   size_t open_products() const { return open_.size(); }
+  // Visits every buffered packet of every incomplete product, by product id
+  // then packet index: fn(product_id, packet_index, packet_count, user_data).
+  // Lets the ground persist exactly what it holds.
+  template <typename Fn>
+  void ForEachBufferedPacket(Fn&& fn) const {
+    for (const auto& [id, partial] : open_) {
+      for (const auto& [index, data] : partial.packets) {
+        fn(id, index, partial.packet_count, Span<const uint8_t>(data.data(), data.size()));
+      }
+    }
+  }
 
  private:
   struct Partial {

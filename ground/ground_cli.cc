@@ -19,6 +19,7 @@
 #include "ground/export.h"
 #include "ground/flight_eval.h"
 #include "ground/model_runner.h"
+#include "ground/ops_cli.h"
 #include "ground/progress.h"
 #include "ground/quantize.h"
 #include "ground/trainer.h"
@@ -230,12 +231,14 @@ int RunGroundCli(int argc, char** argv) try {
   thr->add_option("--temperature", temperature, "Use this temperature instead of fitting one");
 
   for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport, thr}) sub->fallthrough();
+  const OpsCommandsPtr ops = AddOpsCommands(app);  // receive, replay
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   const bool progress = !quiet;
+  if (int rc = 0; RunOpsCommands(*ops, progress, &rc)) return rc;
 
   if (dataset->parsed()) {
     dopt.progress = progress;

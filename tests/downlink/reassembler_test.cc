@@ -14,29 +14,9 @@ namespace {
 
 constexpr uint32_t kData = 200;
 
-// Builds the packets of one product the way the link sends them.
 std::vector<std::vector<uint8_t>> Packetize(uint32_t id, const ProductMeta& meta_in,
                                             const std::vector<uint8_t>& payload, bool good_sha = true) {
-  ProductMeta meta = meta_in;
-  meta.payload_bytes = payload.size();
-  EXPECT_TRUE(Sha256::Of(payload, &meta.payload_sha256).ok());
-  if (!good_sha) meta.payload_sha256[0] ^= 1;
-  const uint32_t count = PacketCountFor(payload.size(), kData).value();
-  std::vector<std::vector<uint8_t>> packets;
-  for (uint32_t i = 0; i < count; ++i) {
-    std::vector<uint8_t> user;
-    if (i == 0) {
-      user.resize(kMetadataBytes);
-      EXPECT_TRUE(EncodeMetadata(meta, user).ok());
-    } else {
-      const size_t begin = size_t{i - 1} * kData;
-      user.assign(payload.begin() + begin, payload.begin() + std::min(payload.size(), begin + kData));
-    }
-    std::vector<uint8_t> p(kPacketOverheadBytes + user.size());
-    EXPECT_TRUE(EncodePacket(0x100, static_cast<uint16_t>(i), SecondaryHeader{id, i, count}, user, p).ok());
-    packets.push_back(p);
-  }
-  return packets;
+  return testing::Packetize(id, meta_in, payload, kData, good_sha);
 }
 
 Status AddBytes(Reassembler& r, const std::vector<uint8_t>& bytes) {

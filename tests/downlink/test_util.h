@@ -3,6 +3,7 @@
 #ifndef TRIAGE_TESTS_DOWNLINK_TEST_UTIL_H_
 #define TRIAGE_TESTS_DOWNLINK_TEST_UTIL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -13,8 +14,10 @@
 #include <gtest/gtest.h>
 
 #include "core/span.h"
+#include "downlink/checksum.h"
 #include "downlink/config.h"
 #include "downlink/product.h"
+#include "downlink/space_packet.h"
 #include "tests/support/temp_dir.h"
 
 namespace triage::downlink::testing {
@@ -79,6 +82,33 @@ inline std::vector<uint8_t> ReadAll(const std::string& path) {
 inline void WriteAllBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The packets of one product the way the link sends them (metadata packet,
+// then the payload in `data_size` slices); good_sha false forges its SHA-256.
+inline std::vector<std::vector<uint8_t>> Packetize(uint32_t id, const ProductMeta& meta_in,
+                                                   const std::vector<uint8_t>& payload, uint32_t data_size,
+                                                   bool good_sha = true) {
+  ProductMeta meta = meta_in;
+  meta.payload_bytes = payload.size();
+  EXPECT_TRUE(Sha256::Of(payload, &meta.payload_sha256).ok());
+  if (!good_sha) meta.payload_sha256[0] ^= 1;
+  const uint32_t count = PacketCountFor(payload.size(), data_size).value();
+  std::vector<std::vector<uint8_t>> packets;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::vector<uint8_t> user;
+    if (i == 0) {
+      user.resize(kMetadataBytes);
+      EXPECT_TRUE(EncodeMetadata(meta, user).ok());
+    } else {
+      const size_t begin = size_t{i - 1} * data_size;
+      user.assign(payload.begin() + begin, payload.begin() + std::min(payload.size(), begin + data_size));
+    }
+    std::vector<uint8_t> p(kPacketOverheadBytes + user.size());
+    EXPECT_TRUE(EncodePacket(0x100, static_cast<uint16_t>(i), SecondaryHeader{id, i, count}, user, p).ok());
+    packets.push_back(p);
+  }
+  return packets;
 }
 
 }  // namespace triage::downlink::testing
