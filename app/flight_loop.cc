@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "decision/camera_factory.h"
 #include "downlink/durable_file.h"
 #include "imaging/directory_camera.h"
 #include "imaging/simulated_camera.h"
@@ -92,6 +93,10 @@ Status FlightLoop::Init(std::unique_ptr<imaging::Camera> camera) noexcept {
   Hash16(config_hash_, config_hash16_);
   log_->Log(config::LogLevel::kInfo, "mission %s: config %s (%s)", cfg.name.c_str(), loaded_.source.c_str(),
             config_hash_hex_.c_str());
+  // The config's exact bytes, by hash, for ground replay (docs/FLIGHT.md).
+  if (Status rs = config::RecordConfig(loaded_, Join(out_dir_, "config")); !rs.ok()) {
+    log_->Log(config::LogLevel::kWarn, "config record: %s", rs.message());
+  }
 
   // Downlink: catalog, queue (catalog listens for evictions), interrupted
   // evictions, link simulator. Recovery results are evented.
@@ -148,14 +153,10 @@ Status FlightLoop::Init(std::unique_ptr<imaging::Camera> camera) noexcept {
   // Imaging: camera, frame pool, thumbnailer.
   if (camera) {
     camera_ = std::move(camera);
-  } else if (cfg.camera.source == config::CameraSource::kSimulated) {
-    Result<imaging::SimulatedCamera> sim = imaging::SimulatedCamera::Create(cfg.camera.simulated);
-    if (!sim.ok()) return sim.status();
-    camera_.reset(new imaging::SimulatedCamera(std::move(sim.value())));
   } else {
-    Result<imaging::DirectoryCamera> dir = imaging::DirectoryCamera::Create(cfg.camera.directory);
-    if (!dir.ok()) return dir.status();
-    camera_.reset(new imaging::DirectoryCamera(std::move(dir.value())));
+    Result<std::unique_ptr<imaging::Camera>> made = decision::CreateCamera(cfg.camera);
+    if (!made.ok()) return made.status();
+    camera_ = std::move(made.value());
   }
   Result<imaging::FramePool> pool = imaging::FramePool::Create(cfg.camera.pool);
   if (!pool.ok()) return pool.status();
@@ -818,6 +819,9 @@ void FlightLoop::TryReload(const std::string& path) noexcept {
     config_hash_hex_ = config::HexDigest(config_hash_);
     Hash16(config_hash_, config_hash16_);
     log_->SetLevel(loaded_.config.logging.level);
+    if (Status rs = config::RecordConfig(loaded_, Join(out_dir_, "config")); !rs.ok()) {
+      log_->Log(config::LogLevel::kWarn, "config record: %s", rs.message());
+    }
     UpdatePassCursor();
     ++counters_.reloads_applied;
     const std::string kept = Consume(path, "applied", "mission");

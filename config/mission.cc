@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "config/model_check.h"
+#include "downlink/durable_file.h"
 #include "downlink/product.h"
 #include "config/yaml_reader.h"
 #include "imaging/image.h"
@@ -518,6 +519,8 @@ std::string DirName(const std::string& path) {
 LoadedConfig ParseUnchecked(const std::string& text, const std::string& source, const LoadOptions& options) {
   LoadedConfig out;
   out.source = source;
+  out.text = text;
+  out.base_dir = options.base_dir;
   Problems problems(&out.problems);
   if (!downlink::Sha256::Of(Span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
                             &out.hash)
@@ -703,6 +706,40 @@ std::string HexDigest(const downlink::Digest256& digest) {
     s.push_back(kHex[b & 15]);
   }
   return s;
+}
+
+Status RecordConfig(const LoadedConfig& loaded, const std::string& dir) noexcept {
+  try {
+    TRIAGE_RETURN_IF_ERROR(downlink::MakeDirs(dir.c_str()));
+    const std::string stem = HexDigest(loaded.hash).substr(0, 16);
+    struct stat st;
+    if (::stat((dir + "/" + stem + ".yaml").c_str(), &st) == 0) return Status::Ok();
+    const std::string base = loaded.base_dir + "\n";
+    TRIAGE_RETURN_IF_ERROR(downlink::ReplaceFileAtomically(
+        dir.c_str(), (stem + ".base_dir").c_str(),
+        Span<const uint8_t>(reinterpret_cast<const uint8_t*>(base.data()), base.size())));
+    return downlink::ReplaceFileAtomically(
+        dir.c_str(), (stem + ".yaml").c_str(),
+        Span<const uint8_t>(reinterpret_cast<const uint8_t*>(loaded.text.data()), loaded.text.size()));
+  } catch (...) {
+    return Status::Error(StatusCode::kResourceExhausted, "config record in %s: out of memory", dir.c_str());
+  }
+}
+
+LoadedConfig LoadRecordedConfig(const std::string& dir, const std::string& hash16,
+                                const LoadOptions& options) noexcept {
+  const std::string path = dir + "/" + hash16 + ".yaml";
+  LoadOptions o = options;
+  if (o.base_dir.empty()) {
+    std::ifstream in(dir + "/" + hash16 + ".base_dir");
+    std::getline(in, o.base_dir);
+  }
+  LoadedConfig out = LoadMissionFile(path, o);
+  if (out.problems.empty() && HexDigest(out.hash).compare(0, hash16.size(), hash16) != 0) {
+    out.problems.push_back(ConfigProblem{"", 0, "content hashes to " + HexDigest(out.hash).substr(0, 16) +
+                                                    ", not " + hash16 + " (edited after the flight?)"});
+  }
+  return out;
 }
 
 }  // namespace triage::config

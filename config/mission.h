@@ -198,6 +198,8 @@ struct LoadedConfig {
   std::vector<ConfigProblem> problems;
   downlink::Digest256 hash{};  // SHA-256 of the config file bytes
   std::string source;          // file path, or "<embedded>"
+  std::string text;            // the YAML exactly as hashed
+  std::string base_dir;        // where its relative input paths resolved
   bool ok() const { return problems.empty(); }
 };
 
@@ -216,6 +218,16 @@ LoadedConfig LoadEmbeddedMission(const LoadOptions& options = {}) noexcept;
 std::string FormatProblem(const std::string& source, const ConfigProblem& problem);
 // 64 lower-case hex digits.
 std::string HexDigest(const downlink::Digest256& digest);
+
+// The record of a config a flight ran with, for ground replay:
+// <dir>/<first 16 hex digits of its SHA-256>.yaml holds the exact bytes and
+// .base_dir the directory its relative paths resolve against. Written
+// atomically; an existing record is left as it is.
+Status RecordConfig(const LoadedConfig& loaded, const std::string& dir) noexcept;
+// Loads <dir>/<hash16>.yaml with its recorded base directory; the content
+// must hash to a digest starting with hash16.
+LoadedConfig LoadRecordedConfig(const std::string& dir, const std::string& hash16,
+                                const LoadOptions& options = {}) noexcept;
 
 // Sections a running mission cannot change without a restart (camera,
 // thumbnail, storage and link layout, logging, uplink, fault). Returns the

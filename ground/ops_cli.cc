@@ -8,6 +8,7 @@
 
 #include "config/mission.h"
 #include "ground/receive.h"
+#include "ground/replay.h"
 
 namespace triage::ground {
 
@@ -16,6 +17,9 @@ struct OpsCommands {
   std::vector<std::string> captures;
   std::string receive_out;
   std::string receive_config;
+  CLI::App* replay = nullptr;
+  ReplayOptions replay_options;
+  std::string replay_json;
 };
 
 void OpsCommandsDeleter::operator()(OpsCommands* p) const { delete p; }
@@ -92,6 +96,30 @@ int RunReceive(const OpsCommands& c, bool progress) {
   return 0;
 }
 
+int RunReplay(const OpsCommands& c, bool progress) {
+  ReplayOptions o = c.replay_options;
+  o.progress = progress;
+  Result<ReplayResult> r = Replay(o);
+  if (!r.ok()) return Fail(r.status().message());
+  if (!c.replay_json.empty()) {
+    const std::string text = ReplayJson(r.value());
+    if (c.replay_json == "-") {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      std::FILE* f = std::fopen(c.replay_json.c_str(), "w");
+      if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) {
+        return Fail("cannot write " + c.replay_json);
+      }
+    }
+  }
+  if (c.replay_json != "-") std::fputs(ReplayTable(r.value()).c_str(), stdout);
+  if (!r->ok()) {
+    std::fprintf(stderr, "triage-ground: error: replay differs from the flight in %zu field(s)\n", r->mismatches.size());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 OpsCommandsPtr AddOpsCommands(CLI::App& app) {
@@ -107,12 +135,35 @@ OpsCommandsPtr AddOpsCommands(CLI::App& app) {
   c->receive->add_option("--config", c->receive_config,
                          "Mission file the flight flies (packet size, request capacity, labels); default: embedded");
   c->receive->fallthrough();
+
+  ReplayOptions& ro = c->replay_options;
+  c->replay = app.add_subcommand(
+      "replay", "Re-run a recorded flight through the flight's code: check it bit for bit, or ask what-if of a new "
+                "config or model");
+  c->replay->add_option("flight_out", ro.flight_dir, "triage-flight output folder (telemetry.jsonl, config/)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  c->replay->add_option("--frames", ro.frames, "Directory of the frames the flight read (default: its camera)")
+      ->check(CLI::ExistingDirectory);
+  c->replay->add_option("--flight-config", ro.flight_config,
+                        "The flight's mission file, if the output folder has no config/ record of it")
+      ->check(CLI::ExistingFile);
+  c->replay->add_option("--config", ro.config, "What-if: this mission file instead of the flight's")
+      ->check(CLI::ExistingFile);
+  c->replay->add_option("--model", ro.model, "What-if: this model instead of the flight's (same labels)")
+      ->check(CLI::ExistingFile);
+  c->replay->add_option("--json", c->replay_json, "Also write the result as JSON to this file (- = stdout only)");
+  c->replay->fallthrough();
   return c;
 }
 
 bool RunOpsCommands(const OpsCommands& c, bool progress, int* exit_code) {
   if (c.receive->parsed()) {
     *exit_code = RunReceive(c, progress);
+    return true;
+  }
+  if (c.replay->parsed()) {
+    *exit_code = RunReplay(c, progress);
     return true;
   }
   return false;
