@@ -340,12 +340,19 @@ Result<PassReport> LinkSimulator::RunWindow(uint32_t pass_number, const PassWind
     const QueueItem* found = queue_->Find(range.product_id);
     if (found != nullptr && range.first_packet < found->packet_count) {
       const QueueItem item = *found;
-      const uint32_t last = std::min(range.last_packet, item.packet_count - 1);
-      for (uint32_t p = range.first_packet; p <= last; ++p) {
-        Result<Sent> r = SendPacket(item, p, "retransmit", &report);
+      // Exclusive end; packets of a product still being sent (cut off by a
+      // pass end) from its resume point on go down anyway, so the ground,
+      // which cannot tell a cut-off tail from a loss, is not served them twice.
+      uint64_t end = uint64_t{std::min(range.last_packet, item.packet_count - 1)} + 1;
+      const Resume& own = resume_[item.meta.kind == ProductKind::kCatalog ? kCatalogSlot : kProductSlot];
+      if (item.state == ItemState::kPending && own.product_id == item.product_id) {
+        end = std::min<uint64_t>(end, own.packet);
+      }
+      for (uint64_t p = range.first_packet; p < end; ++p) {
+        Result<Sent> r = SendPacket(item, static_cast<uint32_t>(p), "retransmit", &report);
         if (!r.ok()) return r.status();
         if (r.value() == Sent::kNoRoom) {
-          range.first_packet = p;
+          range.first_packet = static_cast<uint32_t>(p);
           no_room = true;
           break;
         }

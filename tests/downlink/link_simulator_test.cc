@@ -159,6 +159,31 @@ TEST(LinkSimulator, CutOffProductResumesWhereItStoppedAfterRestart) {
   EXPECT_EQ(done[0].payload, payload);
 }
 
+// The ground cannot tell a product's cut-off tail from a loss and requests
+// both; the tail is sent once (by the resume), the lost packet once (by the
+// request).
+TEST(LinkSimulator, RequestedTailOfACutOffProductIsNotSentTwice) {
+  TempDir dir;
+  Station s(testing::SmallConfig(dir.path()), dir.path());
+  const uint32_t id = s.Enqueue(1, 5, 5000);  // 26 packets
+  const PassReport first = s.Run(0.0, 2.0);   // metadata + 8 packets
+  ASSERT_TRUE(first.cut_off);
+  ASSERT_EQ(first.resume_packet, 9u);
+  const size_t before = testing::ReadAll(s.radio).size();
+  const PacketRange asked[2] = {{id, 3, 3}, {id, 9, 25}};  // "3 was lost", and the tail
+  std::vector<uint8_t> request(RetransmitRequestBytes(2));
+  ASSERT_TRUE(EncodeRetransmitRequest(Span<const PacketRange>(asked, 2), request).ok());
+  ASSERT_TRUE(s.link.AcceptRetransmitRequest(Span<const uint8_t>(request.data(), request.size())).ok());
+  const PassReport second = s.Run(100.0, 110.0);
+  EXPECT_EQ(second.retransmitted_packets, 1u);
+  EXPECT_EQ(second.products_completed, 1u);
+  std::map<uint32_t, int> times;
+  for (const SentPacket& p : ParseRadio(testing::ReadAll(s.radio), before)) ++times[p.index];
+  EXPECT_EQ(times[3], 1);
+  for (uint32_t i = 9; i < 26; ++i) EXPECT_EQ(times[i], 1) << "packet " << i;
+  EXPECT_EQ(times.size(), 18u);
+}
+
 TEST(LinkSimulator, CutOffCatalogDoesNotDisturbTheProductResumePoint) {
   TempDir dir;
   const Config config = testing::SmallConfig(dir.path());
