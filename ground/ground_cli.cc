@@ -22,6 +22,7 @@
 #include "ground/ops_cli.h"
 #include "ground/progress.h"
 #include "ground/quantize.h"
+#include "ground/report.h"
 #include "ground/trainer.h"
 
 namespace triage::ground {
@@ -230,7 +231,17 @@ int RunGroundCli(int argc, char** argv) try {
   thr->add_option("--frame-bytes", product_bytes.frame, "Bytes of a frame as captured")->capture_default_str();
   thr->add_option("--temperature", temperature, "Use this temperature instead of fitting one");
 
-  for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport, thr}) sub->fallthrough();
+  // report
+  ReportOptions ropt;
+  CLI::App* report = app.add_subcommand("report", "One self-contained HTML report of a flight and/or receive folder");
+  report->add_option("runs", ropt.runs, "Flight output folder, receive folder, or both (one of each)")->required();
+  report->add_option("--out", ropt.out, "HTML file to write")->required();
+  report->add_option("--whatif", ropt.whatif, "What-if output of 'replay --json'")->check(CLI::ExistingFile);
+  report->add_option("--assets", ropt.assets,
+                     "Folder with vega, vega-lite, vega-embed (node_modules); default $TRIAGE_REPORT_ASSETS, then " +
+                         std::string(DefaultReportAssetsDir()));
+
+  for (CLI::App* sub : {dataset, train, exp, quant, eval, cv, cvreport, thr, report}) sub->fallthrough();
   const OpsCommandsPtr ops = AddOpsCommands(app);  // receive, replay
   try {
     app.parse(argc, argv);
@@ -239,6 +250,14 @@ int RunGroundCli(int argc, char** argv) try {
   }
   const bool progress = !quiet;
   if (int rc = 0; RunOpsCommands(*ops, progress, &rc)) return rc;
+  if (report->parsed()) {
+    ropt.progress = progress;
+    Result<ReportSummary> r = WriteReport(ropt);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("report: %zu frames, %zu plots, %zu thumbnails, %.1f MB\nwritten to %s\n", r->frames,
+                r->plots.size(), r->thumbnails, static_cast<double>(r->html_bytes) / 1e6, r->out.c_str());
+    return 0;
+  }
 
   if (dataset->parsed()) {
     dopt.progress = progress;

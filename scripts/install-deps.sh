@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages triage needs, only those missing.
-# Needs root or sudo. Usage: scripts/install-deps.sh [--with-training] [--with-armhf]
+# Needs root or sudo. Usage: scripts/install-deps.sh [--with-training] [--with-armhf] [--with-browser] [--with-npm]
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git python3
@@ -21,6 +21,15 @@ for arg in "$@"; do
       # The flight target: the armhf cross toolchain and qemu user mode
       # (GoogleTest is built from libgtest-dev's sources with it).
       packages+=(g++-arm-linux-gnueabihf qemu-user) ;;
+    --with-browser)
+      # triage-ground report's browser test (headless Chromium) and its plot
+      # runtime fetched by scripts/report-assets.sh (npm; Debian's only when
+      # no Node.js/npm is on the PATH already).
+      packages+=(chromium)
+      command -v npm >/dev/null || packages+=(npm) ;;
+    --with-npm)
+      # Only npm, for the report's plot runtime (scripts/report-assets.sh).
+      command -v npm >/dev/null || packages+=(npm) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -13,7 +13,8 @@ out=${TRIAGE_BUILD_DIR:-$root/build}
 stages=${TEST_STAGES:-build asan fuzz armhf}
 fuzz_seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
-"$root/scripts/install-deps.sh" --with-training --with-armhf
+"$root/scripts/install-deps.sh" --with-training --with-armhf --with-browser
+"$root/scripts/report-assets.sh"  # vega for triage-ground report and its browser test
 
 passed=0
 configure_and_test() {  # <dir> <extra cmake args...>
