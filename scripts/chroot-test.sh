@@ -63,11 +63,19 @@ bind /dev /dev
 mount -t devpts devpts "$root/dev/pts" 2>/dev/null && mounted+=("$root/dev/pts") || true
 mount -t tmpfs tmpfs "$root/dev/shm" && mounted+=("$root/dev/shm")
 
+# The host network's extra trust anchors for Node.js (e.g. a TLS-inspecting
+# proxy's CA), as apt's settings above: npm fetches the report's plot runtime.
+node_ca=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/etc/ssl/host-node-extra-ca.pem"
+  node_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-node-extra-ca.pem)
+fi
+
 echo "chroot-test: [3/3] CI=true $command (in the chroot, no standard input)" | tee -a "$log"
 t0=$(date +%s)
 set +e
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 CI=true bash -c "cd /work/main && $command" < /dev/null 2>&1 | tee -a "$log"
+  LANG=C.UTF-8 CI=true "${node_ca[@]}" bash -c "cd /work/main && $command" < /dev/null 2>&1 | tee -a "$log"
 rc=${PIPESTATUS[0]}
 set -e
 t_ci=$(($(date +%s) - t0))

@@ -14,7 +14,9 @@ stages=${TEST_STAGES:-build asan fuzz armhf}
 fuzz_seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
 "$root/scripts/install-deps.sh" --with-training --with-armhf --with-browser
-"$root/scripts/report-assets.sh"  # vega for triage-ground report and its browser test
+# vega for triage-ground report's browser test; without it (no network) that
+# one test skips with a message and the rest runs.
+"$root/scripts/report-assets.sh" || echo "test: WARNING: report assets not fetched; the report browser test will skip" >&2
 
 passed=0
 configure_and_test() {  # <dir> <extra cmake args...>
