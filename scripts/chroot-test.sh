@@ -67,6 +67,7 @@ mount -t tmpfs tmpfs "$root/dev/shm" && mounted+=("$root/dev/shm")
 # proxy's CA), as apt's settings above: npm fetches the report's plot runtime.
 node_ca=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  mkdir -p "$root/etc/ssl"
   cp "$NODE_EXTRA_CA_CERTS" "$root/etc/ssl/host-node-extra-ca.pem"
   node_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-node-extra-ca.pem)
 fi
