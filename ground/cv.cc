@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ground/cluster.h"
 #include "ground/evaluate.h"
 #include "ground/export.h"
 #include "ground/mobilenet.h"
@@ -171,6 +172,10 @@ Result<std::vector<OofRow>> CrossValidate(const CvOptions& o) {
         QuantizeNet(*net, info, (fs::path(d.out_dir) / "train").string(), o.calibration_samples, o.calibration,
                     nullptr);
     if (!q8.ok()) return q8.status().WithContext("fold %d", k);
+    if (o.cluster > 0) {
+      q8 = ClusterWeights(*q8, o.cluster);
+      if (!q8.ok()) return q8.status().WithContext("fold %d", k);
+    }
     TRIAGE_RETURN_IF_ERROR(WriteFile((dir / "float.tflite").string(), f32));
     TRIAGE_RETURN_IF_ERROR(WriteFile((dir / "int8.tflite").string(), *q8));
     Result<std::vector<OofRow>> rows =

@@ -32,6 +32,7 @@ struct CvOptions {
   size_t calibration_samples = 300;
   CalibrationOptions calibration;  // post-training quantization ranges (min/max or a percentile)
   std::vector<int> only_folds;  // non-empty: run just these folds (parallel workers); oof.csv needs all
+  int cluster = 0;  // >0: weight clustering (cluster.h) of each fold's int8 model
   bool keep_datasets = false;  // default: a fold's dataset is removed once its predictions are written
   bool progress = true;
 };

@@ -1,6 +1,8 @@
 #include "ground/ground_cli.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -21,6 +23,7 @@
 #include "ground/model_runner.h"
 #include "ground/ops_cli.h"
 #include "ground/progress.h"
+#include "ground/cluster.h"
 #include "ground/quantize.h"
 #include "ground/report.h"
 #include "ground/trainer.h"
@@ -146,14 +149,25 @@ int RunGroundCli(int argc, char** argv) try {
   double percentile = 100.0;
   bool json = false;
   CLI::App* quant = app.add_subcommand("quantize", "Post-training full-integer int8 quantization");
-  quant->add_option("--checkpoint", checkpoint, "Checkpoint (.tckp)")->required()->check(CLI::ExistingFile);
-  quant->add_option("--calibration", calib_dir, "Representative labelled folder (e.g. DATA/train)")->required();
+  std::string int8_in;
+  CLI::Option* q_ckpt = quant->add_option("--checkpoint", checkpoint, "Checkpoint (.tckp)")->check(CLI::ExistingFile);
+  CLI::Option* q_int8 = quant->add_option("--int8", int8_in,
+                                          "An int8 .tflite to cluster instead of quantizing a checkpoint "
+                                          "(with --cluster; e.g. the shipped model)")
+                            ->check(CLI::ExistingFile);
+  q_ckpt->excludes(q_int8);
+  quant->add_option("--calibration", calib_dir, "Representative labelled folder (e.g. DATA/train)");
   quant->add_option("--samples", calib_samples, "Calibration images")->capture_default_str();
   quant->add_option("--percentile", percentile, "Range percentile (100 = min/max)")->capture_default_str();
   quant->add_option("--out", out_model, "Output int8 .tflite")->required();
   quant->add_option("--float-out", float_out, "Also write the float twin here");
   quant->add_option("--val", val_dir, "Report float vs int8 on this labelled folder");
   quant->add_flag("--json", json, "Print the report as JSON");
+  int cluster = 0;
+  quant->add_option("--cluster", cluster,
+                    "Weight clustering: at most K int8 codes per filter (k-means per layer, not fine-tuned), so the "
+                    "model compresses for the uplink; 0 = off")
+      ->check(CLI::Range(0, kMaxClusters));
   quant->add_option("--temperature", temperature, "Fold this calibration temperature into the classifier")
       ->capture_default_str();
 
@@ -200,6 +214,8 @@ int RunGroundCli(int argc, char** argv) try {
   cv->add_option("--percentile", copt_cv.calibration.percentile, "Quantization range percentile (100 = min/max)")
       ->capture_default_str();
   cv->add_flag("--keep-data", copt_cv.keep_datasets, "Keep each fold's generated dataset");
+  cv->add_option("--cluster", copt_cv.cluster, "Cluster each fold's int8 weights to K codes per filter (as quantize)")
+      ->check(CLI::Range(0, kMaxClusters));
   cv->add_option("--only-folds", copt_cv.only_folds,
                  "Run only these folds (0-based), e.g. two workers on two cores; finished folds are reused");
   cv->add_flag("--json", json, "Print the report as JSON");
@@ -327,7 +343,24 @@ int RunGroundCli(int argc, char** argv) try {
     }
     return 0;
   }
+  if (quant->parsed() && !int8_in.empty()) {
+    if (cluster == 0) return Fail(Status::Error(StatusCode::kInvalidArgument, "--int8 needs --cluster K"));
+    std::ifstream in(int8_in, std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ClusterReport clustered;
+    Result<std::vector<uint8_t>> c = ClusterWeights(bytes, cluster, &clustered);
+    if (!c.ok()) return Fail(c.status().WithContext("%s", int8_in.c_str()));
+    Status s = WriteFile(out_model, *c);
+    if (!s.ok()) return Fail(s);
+    std::printf("wrote %s\nclustering: %d filters to at most %d codes each, %zu of %zu weights changed, RMS error %.3g\n",
+                out_model.c_str(), clustered.layers, cluster, clustered.weights_changed, clustered.weights,
+                clustered.rms_error);
+    return 0;
+  }
   if (quant->parsed()) {
+    if (checkpoint.empty() || calib_dir.empty()) {
+      return Fail(Status::Error(StatusCode::kInvalidArgument, "quantize needs --checkpoint and --calibration (or --int8)"));
+    }
     Result<TensorArchive> a = TensorArchive::Load(checkpoint);
     if (!a.ok()) return Fail(a.status());
     if (temperature != 1.0) {
@@ -343,6 +376,13 @@ int RunGroundCli(int argc, char** argv) try {
     size_t calib_images = 0;
     Result<std::vector<uint8_t>> q8 = QuantizeNet(*net, info, calib_dir, calib_samples, copt, &ranges, &calib_images);
     if (!q8.ok()) return Fail(q8.status());
+    ClusterReport clustered;
+    if (cluster > 0) {
+      if (cluster < kMinClusters) return Fail(Status::Error(StatusCode::kInvalidArgument, "--cluster must be 0 or 2..255"));
+      Result<std::vector<uint8_t>> c = ClusterWeights(*q8, cluster, &clustered);
+      if (!c.ok()) return Fail(c.status());
+      q8 = std::move(c);
+    }
     Status s = WriteFile(out_model, *q8);
     if (!s.ok()) return Fail(s);
     const std::vector<uint8_t> f32 = BuildFloatTflite(*net, info);
@@ -355,6 +395,13 @@ int RunGroundCli(int argc, char** argv) try {
     report["int8_bytes"] = q8->size();
     report["calibration_images"] = calib_images;
     report["percentile"] = percentile;
+    if (cluster > 0) {
+      report["cluster"] = {{"k", cluster},
+                           {"layers", clustered.layers},
+                           {"weights", clustered.weights},
+                           {"weights_changed", clustered.weights_changed},
+                           {"rms_error", clustered.rms_error}};
+    }
     for (const TensorRange& r : ranges) report["ranges"][r.name] = {r.min, r.max};
     if (!val_dir.empty()) {
       Result<Comparison> c = Compare(float_path, out_model, val_dir, progress);
@@ -370,6 +417,10 @@ int RunGroundCli(int argc, char** argv) try {
     } else {
       std::printf("wrote %s\nsize: float32 %zu bytes -> int8 %zu bytes (%.1fx smaller)\n", out_model.c_str(),
                   f32.size(), q8->size(), static_cast<double>(f32.size()) / q8->size());
+      if (cluster > 0) {
+        std::printf("clustering: %d filters to at most %d codes each, %zu of %zu weights changed, RMS error %.3g\n",
+                    clustered.layers, cluster, clustered.weights_changed, clustered.weights, clustered.rms_error);
+      }
       std::printf("calibration: %zu images, %s\n", calib_images,
                   percentile >= 100 ? "min/max" : ("percentile " + std::to_string(percentile)).c_str());
       if (report.contains("top1_agreement")) {
