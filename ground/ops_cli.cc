@@ -1,12 +1,19 @@
 #include "ground/ops_cli.h"
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "config/mission.h"
+#include "inference/model.h"
+#include "uplink/package.h"
 #include "ground/receive.h"
 #include "ground/replay.h"
 
@@ -20,6 +27,19 @@ struct OpsCommands {
   CLI::App* replay = nullptr;
   ReplayOptions replay_options;
   std::string replay_json;
+  // package keygen / build / inspect / verify
+  CLI::App* package = nullptr;
+  CLI::App* keygen = nullptr;
+  std::string key_prefix;
+  CLI::App* build = nullptr;
+  std::string kind = "model", input, key_file, out, mission = "triage";
+  uint64_t sequence = 0;
+  CLI::App* inspect = nullptr;
+  std::string pkg;
+  CLI::App* verify = nullptr;
+  std::vector<std::string> pubkeys;
+  uint64_t last_sequence = 0;
+  size_t max_payload = 4u << 20;
 };
 
 void OpsCommandsDeleter::operator()(OpsCommands* p) const { delete p; }
@@ -120,10 +140,194 @@ int RunReplay(const OpsCommands& c, bool progress) {
   return 0;
 }
 
+
+// --- package ---------------------------------------------------------------
+
+bool ReadBytes(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+bool WriteBytes(const std::string& path, const uint8_t* data, size_t n, std::string* error) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n));
+  if (!f) *error = "cannot write " + path;
+  return static_cast<bool>(f);
+}
+
+std::string Hex(const uint8_t* p, size_t n) {
+  std::string s;
+  char b[3];
+  for (size_t i = 0; i < n; ++i) {
+    std::snprintf(b, sizeof(b), "%02x", p[i]);
+    s += b;
+  }
+  return s;
+}
+
+// A key file: its hex digits on the first line (whitespace ignored).
+bool ReadHexKey(const std::string& path, uint8_t* out, size_t n, std::string* error) {
+  std::vector<uint8_t> text;
+  if (!ReadBytes(path, &text, error)) return false;
+  std::string hex;
+  for (uint8_t c : text) {
+    if (c == '\n') break;
+    if (std::isxdigit(c)) hex += static_cast<char>(c);
+  }
+  if (hex.size() != 2 * n) {
+    *error = path + ": expected " + std::to_string(2 * n) + " hex digits, found " + std::to_string(hex.size());
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  return true;
+}
+
+bool ParseKind(const std::string& text, uplink::PackageKind* kind) {
+  if (text == "model") {
+    *kind = uplink::PackageKind::kModel;
+  } else if (text == "config") {
+    *kind = uplink::PackageKind::kConfig;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int RunKeygen(const OpsCommands& c) {
+  uplink::PublicKey pub;
+  uplink::SecretKey secret;
+  Status s = uplink::GenerateKeyPair(&pub, &secret);
+  if (!s.ok()) return Fail(s.message());
+  std::string error;
+  const std::string pub_text = Hex(pub.bytes.data(), pub.bytes.size()) + "\n";
+  const std::string key_text = Hex(secret.bytes.data(), secret.bytes.size()) + "\n";
+  const std::string key_path = c.key_prefix + ".key", pub_path = c.key_prefix + ".pub";
+  if (!WriteBytes(pub_path, reinterpret_cast<const uint8_t*>(pub_text.data()), pub_text.size(), &error) ||
+      !WriteBytes(key_path, reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), &error)) {
+    return Fail(error);
+  }
+  ::chmod(key_path.c_str(), 0600);
+  const uplink::KeyId id = uplink::KeyIdOf(pub);
+  std::printf("wrote %s (secret, mode 0600) and %s\nkey id %s\n", key_path.c_str(), pub_path.c_str(),
+              Hex(id.data(), id.size()).c_str());
+  return 0;
+}
+
+int RunBuild(const OpsCommands& c) {
+  uplink::BuildInput in;
+  if (!ParseKind(c.kind, &in.kind)) return Fail("--kind must be model or config, not " + c.kind);
+  std::string error;
+  std::vector<uint8_t> payload;
+  if (!ReadBytes(c.input, &payload, &error)) return Fail(error);
+  // Refuse on the ground what the flight would refuse.
+  if (in.kind == uplink::PackageKind::kModel) {
+    inference::AlignedBuffer image(payload.size());
+    if (!payload.empty()) std::memcpy(image.data(), payload.data(), payload.size());
+    Result<inference::Model> m = inference::Model::Create(image.span());
+    if (!m.ok()) return Fail(c.input + ": " + m.status().message());
+  } else {
+    config::LoadOptions lo;
+    lo.check_files = false;
+    config::LoadedConfig loaded = config::ParseMission(std::string(payload.begin(), payload.end()), c.input, lo);
+    if (!loaded.ok()) return Fail(config::FormatProblem(c.input, loaded.problems.front()));
+  }
+  uplink::SecretKey secret;
+  if (!ReadHexKey(c.key_file, secret.bytes.data(), secret.bytes.size(), &error)) return Fail(error);
+  in.sequence = c.sequence;
+  in.mission = c.mission;
+  in.payload = Span<const uint8_t>(payload.data(), payload.size());
+  Result<std::vector<uint8_t>> pkg = uplink::BuildPackage(in, secret);
+  if (!pkg.ok()) return Fail(pkg.status().message());
+  if (!WriteBytes(c.out, pkg->data(), pkg->size(), &error)) return Fail(error);
+  std::printf("wrote %s: %s package, sequence %llu, mission %s, %zu bytes (payload %zu bytes)\n", c.out.c_str(),
+              c.kind.c_str(), static_cast<unsigned long long>(c.sequence), c.mission.c_str(), pkg->size(),
+              payload.size());
+  return 0;
+}
+
+int RunInspect(const OpsCommands& c) {
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!ReadBytes(c.pkg, &bytes, &error)) return Fail(error);
+  Result<uplink::PackageView> v = uplink::ParsePackage(Span<const uint8_t>(bytes.data(), bytes.size()));
+  if (!v.ok()) return Fail(c.pkg + ": " + v.status().message());
+  const uplink::PackageHeader& h = v->header;
+  std::printf("package       %s (%zu bytes)\nformat        %u\nkind          %s\nsequence      %llu\n"
+              "mission       %s\npayload       %u bytes (compressed %u, %.1f%%)\ngolden        %u bytes\n"
+              "payload sha256 %s\nkey id        %s\nsignature     %s (not checked: use verify)\n",
+              c.pkg.c_str(), bytes.size(), h.format_version, uplink::PackageKindName(h.kind),
+              static_cast<unsigned long long>(h.sequence), h.mission, h.payload_bytes, h.compressed_bytes,
+              h.payload_bytes ? 100.0 * h.compressed_bytes / h.payload_bytes : 0.0, h.golden_bytes,
+              Hex(h.payload_sha256.data(), 32).c_str(), Hex(h.key_id.data(), h.key_id.size()).c_str(),
+              Hex(v->signature.data(), 8).c_str());
+  return 0;
+}
+
+int RunVerify(const OpsCommands& c) {
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!ReadBytes(c.pkg, &bytes, &error)) return Fail(error);
+  std::vector<uplink::PublicKey> keys(c.pubkeys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!ReadHexKey(c.pubkeys[i], keys[i].bytes.data(), keys[i].bytes.size(), &error)) return Fail(error);
+  }
+  Result<uplink::PackageView> view = uplink::ParsePackage(Span<const uint8_t>(bytes.data(), bytes.size()));
+  if (!view.ok()) return Fail(c.pkg + ": " + view.status().message());
+  uplink::VerifyOptions o;
+  o.trusted = Span<const uplink::PublicKey>(keys.data(), keys.size());
+  o.mission = c.mission.c_str();
+  o.kind = view->header.kind;
+  o.last_sequence = c.last_sequence;
+  o.max_payload_bytes = c.max_payload;
+  inference::AlignedBuffer payload(c.max_payload);
+  uplink::VerifyResult r;
+  Status s = uplink::VerifyPackage(Span<const uint8_t>(bytes.data(), bytes.size()), o, payload.mutable_span(), &r);
+  if (!s.ok()) return Fail(c.pkg + ": " + s.message());
+  if (r.header.kind == uplink::PackageKind::kModel) {
+    Result<inference::Model> m = inference::Model::Create(Span<const uint8_t>(payload.data(), r.payload_bytes));
+    if (!m.ok()) return Fail(c.pkg + ": model: " + m.status().message());
+  } else {
+    config::LoadOptions lo;
+    lo.check_files = false;
+    config::LoadedConfig loaded = config::ParseMission(
+        std::string(reinterpret_cast<const char*>(payload.data()), r.payload_bytes), c.pkg, lo);
+    if (!loaded.ok()) return Fail(config::FormatProblem(c.pkg, loaded.problems.front()));
+  }
+  std::printf("%s: verified: %s package, sequence %llu, mission %s, payload %zu bytes\n", c.pkg.c_str(),
+              uplink::PackageKindName(r.header.kind), static_cast<unsigned long long>(r.header.sequence),
+              r.header.mission, r.payload_bytes);
+  return 0;
+}
+
 }  // namespace
 
 OpsCommandsPtr AddOpsCommands(CLI::App& app) {
   OpsCommandsPtr c(new OpsCommands);
+  c->package = app.add_subcommand("package", "Signed uplink packages of models and configs (docs/UPLINK.md)");
+  c->package->require_subcommand(1);
+  c->keygen = c->package->add_subcommand("keygen", "Make an Ed25519 key pair: PREFIX.key (secret) and PREFIX.pub");
+  c->keygen->add_option("--out", c->key_prefix, "Path prefix of the two key files")->required();
+  c->build = c->package->add_subcommand("build", "Compress, hash and sign a model (.tflite) or mission config (.yaml)");
+  c->build->add_option("--kind", c->kind, "model or config")->capture_default_str();
+  c->build->add_option("--in", c->input, "The model or config file")->required()->check(CLI::ExistingFile);
+  c->build->add_option("--sequence", c->sequence, "Sequence number, above every package sent before")->required();
+  c->build->add_option("--mission", c->mission, "Target mission (the config's name:)")->capture_default_str();
+  c->build->add_option("--key", c->key_file, "Secret key (PREFIX.key from keygen)")->required()->check(CLI::ExistingFile);
+  c->build->add_option("--out", c->out, "Package to write")->required();
+  c->inspect = c->package->add_subcommand("inspect", "Print a package's header (structure only)");
+  c->inspect->add_option("PKG", c->pkg, "Package")->required()->check(CLI::ExistingFile);
+  c->verify = c->package->add_subcommand(
+      "verify", "Check a package as the flight does (signature, sequence, size bound, hash, model or config)");
+  c->verify->add_option("PKG", c->pkg, "Package")->required()->check(CLI::ExistingFile);
+  c->verify->add_option("--pubkey", c->pubkeys, "Trusted public key file(s) (PREFIX.pub)")->required()->check(CLI::ExistingFile);
+  c->verify->add_option("--mission", c->mission, "Mission the flight is")->capture_default_str();
+  c->verify->add_option("--last-sequence", c->last_sequence, "Last sequence the flight accepted")->capture_default_str();
+  c->verify->add_option("--max-bytes", c->max_payload, "Inflated size bound")->capture_default_str();
   c->receive = app.add_subcommand(
       "receive", "Reassemble and verify products from radio captures; write products, catalogs and the "
                  "retransmission request for what is missing (resumable)");
@@ -164,6 +368,13 @@ bool RunOpsCommands(const OpsCommands& c, bool progress, int* exit_code) {
   }
   if (c.replay->parsed()) {
     *exit_code = RunReplay(c, progress);
+    return true;
+  }
+  if (c.package->parsed()) {
+    if (c.keygen->parsed()) *exit_code = RunKeygen(c);
+    if (c.build->parsed()) *exit_code = RunBuild(c);
+    if (c.inspect->parsed()) *exit_code = RunInspect(c);
+    if (c.verify->parsed()) *exit_code = RunVerify(c);
     return true;
   }
   return false;

@@ -258,5 +258,48 @@ TEST_F(GroundOpsTest, ReplayRefusesAModelThatIsNotTheFlights) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+
+// triage-ground package: keygen, build, inspect, verify as an operator runs
+// them; each hostile case exits 1 with a one-line reason.
+TEST_F(GroundOpsTest, PackageKeygenBuildInspectVerify) {
+  const std::string k = dir_ + "/ops", other = dir_ + "/other";
+  ASSERT_EQ(Ground({"package", "keygen", "--out", k}).code, 0);
+  ASSERT_EQ(Ground({"package", "keygen", "--out", other}).code, 0);
+  EXPECT_EQ(fs::status(k + ".key").permissions() & fs::perms::group_all, fs::perms::none);
+  const std::string pkg = dir_ + "/m.trup";
+  RunResult r = Ground({"package", "build", "--in", dir_ + "/model.tflite", "--sequence", "7", "--key", k + ".key",
+                        "--out", pkg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Ground({"package", "inspect", pkg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("sequence      7"), std::string::npos) << r.out;
+  r = Ground({"package", "verify", pkg, "--pubkey", k + ".pub"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("verified"), std::string::npos);
+
+  auto refused = [&](const std::vector<std::string>& args, const std::string& reason) {
+    RunResult v = Ground(args);
+    EXPECT_EQ(v.code, 1) << reason;
+    EXPECT_NE(v.err.find(reason), std::string::npos) << v.err;
+    EXPECT_EQ(std::count(v.err.begin(), v.err.end(), '\n'), 1) << v.err;
+  };
+  refused({"package", "verify", pkg, "--pubkey", other + ".pub"}, "unknown key");
+  refused({"package", "verify", pkg, "--pubkey", k + ".pub", "--last-sequence", "7"}, "stale sequence");
+  refused({"package", "verify", pkg, "--pubkey", k + ".pub", "--mission", "other"}, "wrong mission");
+  refused({"package", "verify", pkg, "--pubkey", k + ".pub", "--max-bytes", "1000"}, "too large");
+  std::vector<uint8_t> bytes = Bytes(pkg);
+  bytes[bytes.size() / 2] ^= 0x10;
+  WriteFile(dir_ + "/flipped.trup", std::string(bytes.begin(), bytes.end()));
+  refused({"package", "verify", dir_ + "/flipped.trup", "--pubkey", k + ".pub"}, "bad signature");
+  bytes.resize(200);
+  WriteFile(dir_ + "/short.trup", std::string(bytes.begin(), bytes.end()));
+  refused({"package", "verify", dir_ + "/short.trup", "--pubkey", k + ".pub"}, "but the header");
+  // A config that fails validation is refused when built.
+  WriteFile(dir_ + "/bad.yaml", "triage:\n  classes: 3\n");
+  refused({"package", "build", "--kind", "config", "--in", dir_ + "/bad.yaml", "--sequence", "8", "--key", k + ".key",
+           "--out", dir_ + "/c.trup"},
+          "bad.yaml");
+}
+
 }  // namespace
 }  // namespace triage::testing
