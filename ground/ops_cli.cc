@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sys/stat.h>
@@ -13,6 +15,9 @@
 
 #include "config/mission.h"
 #include "inference/model.h"
+#include "decision/classifier.h"
+#include "imaging/image.h"
+#include "uplink/golden.h"
 #include "uplink/package.h"
 #include "ground/receive.h"
 #include "ground/replay.h"
@@ -40,6 +45,8 @@ struct OpsCommands {
   std::vector<std::string> pubkeys;
   uint64_t last_sequence = 0;
   size_t max_payload = 4u << 20;
+  std::string golden_frames, package_config;
+  size_t golden_count = 3;
 };
 
 void OpsCommandsDeleter::operator()(OpsCommands* p) const { delete p; }
@@ -218,6 +225,66 @@ int RunKeygen(const OpsCommands& c) {
   return 0;
 }
 
+// The mission's model section with `model_path` as the model: the
+// preprocessing and kernel set the flight will run the new model with.
+bool ModelSection(const OpsCommands& c, const std::string& model_path, config::ModelConfig* out, std::string* error) {
+  config::LoadedConfig mission;
+  if (!LoadMission(c.package_config, &mission, error)) return false;
+  *out = mission.config.model;
+  out->path = model_path;
+  out->expected_sha256.clear();
+  return true;
+}
+
+// Golden vectors: up to `count` images of `dir` (sorted by name, recursive)
+// through the flight's classifier path; the model input and output bytes.
+bool ComputeGolden(const OpsCommands& c, std::vector<uplink::GoldenPair>* out, std::string* error) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(c.golden_frames, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string ext = it->path().extension().string();
+    if (it->is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp")) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) {
+    *error = c.golden_frames + ": " + ec.message();
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    *error = c.golden_frames + ": no images for the golden vectors";
+    return false;
+  }
+  config::ModelConfig section;
+  if (!ModelSection(c, c.input, &section, error)) return false;
+  const size_t step = std::max<size_t>(1, files.size() / c.golden_count);
+  for (size_t i = 0; i < files.size() && out->size() < c.golden_count; i += step) {
+    Result<imaging::Image> image = imaging::LoadImageFile(files[i]);
+    if (!image.ok() || image->channels != 3) continue;
+    Result<std::unique_ptr<decision::Classifier>> cls = decision::Classifier::Create(section, image->width, image->height);
+    if (!cls.ok()) {
+      *error = cls.status().message();
+      return false;
+    }
+    decision::Classifier& k = **cls;
+    Status s = k.Preprocess(image->pixels.data(), image->width, image->height, image->stride());
+    if (s.ok()) s = k.Infer();
+    if (!s.ok()) {
+      *error = files[i] + ": " + s.message();
+      return false;
+    }
+    const inference::TensorView in = k.interpreter().input(0), o = k.interpreter().output(0);
+    out->push_back({std::vector<uint8_t>(in.data, in.data + in.bytes), std::vector<uint8_t>(o.data, o.data + o.bytes)});
+  }
+  if (out->empty()) {
+    *error = c.golden_frames + ": no usable RGB image";
+    return false;
+  }
+  return true;
+}
+
 int RunBuild(const OpsCommands& c) {
   uplink::BuildInput in;
   if (!ParseKind(c.kind, &in.kind)) return Fail("--kind must be model or config, not " + c.kind);
@@ -238,9 +305,18 @@ int RunBuild(const OpsCommands& c) {
   }
   uplink::SecretKey secret;
   if (!ReadHexKey(c.key_file, secret.bytes.data(), secret.bytes.size(), &error)) return Fail(error);
+  std::vector<uint8_t> golden;
+  if (in.kind == uplink::PackageKind::kModel) {
+    if (c.golden_frames.empty()) return Fail("a model package needs --frames DIR for its golden vectors");
+    std::vector<uplink::GoldenPair> pairs;
+    if (!ComputeGolden(c, &pairs, &error)) return Fail(error);
+    golden = uplink::EncodeGolden(pairs);
+    std::printf("golden vectors: %zu (%zu bytes)\n", pairs.size(), golden.size());
+  }
   in.sequence = c.sequence;
   in.mission = c.mission;
   in.payload = Span<const uint8_t>(payload.data(), payload.size());
+  in.golden = Span<const uint8_t>(golden.data(), golden.size());
   Result<std::vector<uint8_t>> pkg = uplink::BuildPackage(in, secret);
   if (!pkg.ok()) return Fail(pkg.status().message());
   if (!WriteBytes(c.out, pkg->data(), pkg->size(), &error)) return Fail(error);
@@ -289,8 +365,17 @@ int RunVerify(const OpsCommands& c) {
   Status s = uplink::VerifyPackage(Span<const uint8_t>(bytes.data(), bytes.size()), o, payload.mutable_span(), &r);
   if (!s.ok()) return Fail(c.pkg + ": " + s.message());
   if (r.header.kind == uplink::PackageKind::kModel) {
-    Result<inference::Model> m = inference::Model::Create(Span<const uint8_t>(payload.data(), r.payload_bytes));
+    const Span<const uint8_t> model(payload.data(), r.payload_bytes);
+    Result<inference::Model> m = inference::Model::Create(model);
     if (!m.ok()) return Fail(c.pkg + ": model: " + m.status().message());
+    config::ModelConfig section;
+    if (!ModelSection(c, "", &section, &error)) return Fail(error);
+    inference::InterpreterOptions io;
+    io.kernel_set = section.optimized_kernels ? kernels::KernelSet::kOptimized : kernels::KernelSet::kReference;
+    io.threads = section.threads;
+    Result<size_t> g = uplink::CheckGoldenVectors(model, r.golden, io);
+    if (!g.ok()) return Fail(c.pkg + ": " + g.status().message());
+    std::printf("golden vectors: %zu match byte for byte\n", g.value());
   } else {
     config::LoadOptions lo;
     lo.check_files = false;
@@ -319,6 +404,12 @@ OpsCommandsPtr AddOpsCommands(CLI::App& app) {
   c->build->add_option("--mission", c->mission, "Target mission (the config's name:)")->capture_default_str();
   c->build->add_option("--key", c->key_file, "Secret key (PREFIX.key from keygen)")->required()->check(CLI::ExistingFile);
   c->build->add_option("--out", c->out, "Package to write")->required();
+  c->build->add_option("--frames", c->golden_frames, "Models: stored frames for the golden vectors (searched recursively)")
+      ->check(CLI::ExistingDirectory);
+  c->build->add_option("--golden", c->golden_count, "Models: golden vectors")->capture_default_str()->check(CLI::Range(1, 16));
+  c->build->add_option("--config", c->package_config, "Mission file whose model section (preprocessing, kernels) "
+                                                      "the flight will use (default: the embedded one)")
+      ->check(CLI::ExistingFile);
   c->inspect = c->package->add_subcommand("inspect", "Print a package's header (structure only)");
   c->inspect->add_option("PKG", c->pkg, "Package")->required()->check(CLI::ExistingFile);
   c->verify = c->package->add_subcommand(
@@ -328,6 +419,9 @@ OpsCommandsPtr AddOpsCommands(CLI::App& app) {
   c->verify->add_option("--mission", c->mission, "Mission the flight is")->capture_default_str();
   c->verify->add_option("--last-sequence", c->last_sequence, "Last sequence the flight accepted")->capture_default_str();
   c->verify->add_option("--max-bytes", c->max_payload, "Inflated size bound")->capture_default_str();
+  c->verify->add_option("--config", c->package_config, "Mission file: kernel set and threads of the golden check "
+                                                       "(default: the embedded one)")
+      ->check(CLI::ExistingFile);
   c->receive = app.add_subcommand(
       "receive", "Reassemble and verify products from radio captures; write products, catalogs and the "
                  "retransmission request for what is missing (resumable)");

@@ -144,19 +144,17 @@ Result<PackageView> ParsePackage(Span<const uint8_t> bytes) noexcept {
   h.golden_bytes = Get32(p + kOffGolden);
   std::memcpy(h.payload_sha256.data(), p + kOffSha, 32);
   std::memcpy(h.key_id.data(), p + kOffKeyId, kKeyIdBytes);
-  const uint64_t expected = static_cast<uint64_t>(kHeaderBytes) + h.compressed_bytes + h.golden_bytes + kSignatureBytes;
+  const uint64_t expected = static_cast<uint64_t>(kHeaderBytes) + h.compressed_bytes + kSignatureBytes;
   if (expected != n) {
     return Status::Error(StatusCode::kDataLoss,
-                         "uplink package: %zu bytes but the header (compressed %u, golden %u at offsets 36, 40) "
-                         "says %llu",
-                         n, h.compressed_bytes, h.golden_bytes, static_cast<unsigned long long>(expected));
+                         "uplink package: %zu bytes but the header (compressed %u at offset 36) says %llu", n,
+                         h.compressed_bytes, static_cast<unsigned long long>(expected));
   }
   if (h.kind == PackageKind::kConfig && h.golden_bytes != 0) {
     return Status::Error(StatusCode::kInvalidArgument, "uplink package: a config package has %u golden bytes",
                          h.golden_bytes);
   }
   v.compressed = bytes.subspan(kHeaderBytes, h.compressed_bytes);
-  v.golden = bytes.subspan(kHeaderBytes + h.compressed_bytes, h.golden_bytes);
   v.signed_bytes = bytes.subspan(0, n - kSignatureBytes);
   v.signature = bytes.subspan(n - kSignatureBytes, kSignatureBytes);
   return v;
@@ -208,19 +206,23 @@ Status VerifyPackage(Span<const uint8_t> bytes, const VerifyOptions& o, Span<uin
                          static_cast<unsigned long long>(v.header.sequence),
                          static_cast<unsigned long long>(o.last_sequence));
   }
-  // 3. Size bound before inflating, then inflate no further than declared.
-  if (v.header.payload_bytes > o.max_payload_bytes || v.header.payload_bytes > payload.size()) {
+  // 3. Size bound before inflating, then inflate no further than declared
+  // (payload and golden section are one stream).
+  const uint64_t declared = static_cast<uint64_t>(v.header.payload_bytes) + v.header.golden_bytes;
+  const size_t bound = o.max_payload_bytes < payload.size() ? o.max_payload_bytes : payload.size();
+  if (declared > bound) {
     r->rejection = Rejection::kTooLarge;
     return Status::Error(StatusCode::kResourceExhausted,
-                         "uplink package: too large: declares %u inflated bytes, the bound is %zu (nothing inflated)",
-                         v.header.payload_bytes, o.max_payload_bytes < payload.size() ? o.max_payload_bytes : payload.size());
+                         "uplink package: too large: declares %llu inflated bytes (payload %u + golden %u), the bound "
+                         "is %zu (nothing inflated)",
+                         static_cast<unsigned long long>(declared), v.header.payload_bytes, v.header.golden_bytes, bound);
   }
   z_stream z{};
   if (inflateInit(&z) != Z_OK) return Status::Error(StatusCode::kResourceExhausted, "uplink package: zlib init failed");
   z.next_in = const_cast<Bytef*>(v.compressed.data());
   z.avail_in = static_cast<uInt>(v.compressed.size());
   z.next_out = payload.data();
-  z.avail_out = v.header.payload_bytes;
+  z.avail_out = static_cast<uInt>(declared);
   int rc = inflate(&z, Z_FINISH);
   uint8_t probe = 0;
   if (rc == Z_BUF_ERROR && z.avail_out == 0) {
@@ -235,25 +237,25 @@ Status VerifyPackage(Span<const uint8_t> bytes, const VerifyOptions& o, Span<uin
     }
     return Reject(r, Rejection::kBadCompression, StatusCode::kDataLoss, "the zlib stream is corrupt");
   }
-  const size_t produced = v.header.payload_bytes - z.avail_out;
+  const size_t produced = static_cast<size_t>(declared) - z.avail_out;
   const uInt left_in = z.avail_in;
   inflateEnd(&z);
   if (rc != Z_STREAM_END) {
     return Reject(r, Rejection::kBadCompression, StatusCode::kDataLoss, "the zlib stream is corrupt or truncated");
   }
-  if (produced != v.header.payload_bytes || left_in != 0) {
+  if (produced != declared || left_in != 0) {
     return Reject(r, Rejection::kBadCompression, StatusCode::kDataLoss,
                   "the zlib stream's size does not match the header");
   }
   // 4. Hash of what was inflated.
   uint8_t digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, payload.data(), produced);
+  crypto_hash_sha256(digest, payload.data(), v.header.payload_bytes);
   if (std::memcmp(digest, v.header.payload_sha256.data(), sizeof(digest)) != 0) {
     return Reject(r, Rejection::kHashMismatch, StatusCode::kDataLoss,
                   "SHA-256 of the inflated payload differs from the header's (offset 48)");
   }
-  r->payload_bytes = produced;
-  r->golden = v.golden;
+  r->payload_bytes = v.header.payload_bytes;
+  r->golden = Span<const uint8_t>(payload.data() + v.header.payload_bytes, v.header.golden_bytes);
   return Status::Ok();
 }
 
@@ -268,13 +270,15 @@ Result<std::vector<uint8_t>> BuildPackage(const BuildInput& in, const SecretKey&
   if (in.kind == PackageKind::kConfig && !in.golden.empty()) {
     return Status::Error(StatusCode::kInvalidArgument, "a config package carries no golden vectors");
   }
-  uLongf zbytes = compressBound(in.payload.size());
+  std::vector<uint8_t> plain(in.payload.begin(), in.payload.end());
+  plain.insert(plain.end(), in.golden.begin(), in.golden.end());
+  uLongf zbytes = compressBound(plain.size());
   std::vector<uint8_t> z(zbytes);
-  if (compress2(z.data(), &zbytes, in.payload.data(), in.payload.size(), in.zlib_level) != Z_OK) {
+  if (compress2(z.data(), &zbytes, plain.data(), plain.size(), in.zlib_level) != Z_OK) {
     return Status::Error(StatusCode::kInternal, "zlib compression failed");
   }
   z.resize(zbytes);
-  std::vector<uint8_t> out(kHeaderBytes + z.size() + in.golden.size() + kSignatureBytes, 0);
+  std::vector<uint8_t> out(kHeaderBytes + z.size() + kSignatureBytes, 0);
   uint8_t* p = out.data();
   std::memcpy(p, kMagic, sizeof(kMagic));
   p[kOffVersion] = kFormatVersion;
@@ -286,7 +290,6 @@ Result<std::vector<uint8_t>> BuildPackage(const BuildInput& in, const SecretKey&
   Put32(p + kOffGolden, static_cast<uint32_t>(in.golden.size()));
   crypto_hash_sha256(p + kOffSha, in.payload.data(), in.payload.size());
   std::memcpy(p + kHeaderBytes, z.data(), z.size());
-  if (!in.golden.empty()) std::memcpy(p + kHeaderBytes + z.size(), in.golden.data(), in.golden.size());
   TRIAGE_RETURN_IF_ERROR(SignPackage(Span<uint8_t>(out.data(), out.size()), secret));
   return out;
 }

@@ -1,7 +1,7 @@
 // The uplink package: one signed, compressed container for a model or a
 // mission config sent to the spacecraft (docs/UPLINK.md, byte by byte).
 //
-//   header (88 B) | zlib payload | golden section | Ed25519 signature (64 B)
+//   header (88 B) | zlib stream of (payload, golden section) | Ed25519 signature (64 B)
 //
 // The signature covers every byte before it. Verification runs, in this
 // order, and stops at the first failure with a specific Rejection and a
@@ -66,7 +66,7 @@ struct PackageHeader {
   char mission[kMissionBytes + 1] = {};  // NUL-terminated
   uint32_t payload_bytes = 0;            // uncompressed
   uint32_t compressed_bytes = 0;
-  uint32_t golden_bytes = 0;
+  uint32_t golden_bytes = 0;            // uncompressed, after the payload in the stream
   std::array<uint8_t, 32> payload_sha256{};
   KeyId key_id{};
 };
@@ -75,7 +75,6 @@ struct PackageHeader {
 struct PackageView {
   PackageHeader header;
   Span<const uint8_t> compressed;
-  Span<const uint8_t> golden;
   Span<const uint8_t> signed_bytes;  // everything the signature covers
   Span<const uint8_t> signature;
 };
@@ -109,11 +108,11 @@ struct VerifyResult {
   Rejection rejection = Rejection::kNone;
   PackageHeader header;
   size_t payload_bytes = 0;  // inflated into the caller's span
-  Span<const uint8_t> golden;
+  Span<const uint8_t> golden;  // inflated right after the payload, in the same span
 };
 
-// Verifies and inflates into `payload` (capacity >= max_payload_bytes is
-// enough). The Status names what failed and where; *result says which check.
+// Verifies and inflates payload and golden section into `payload`
+// (capacity >= max_payload_bytes is enough; the bound covers both). The Status names what failed and where; *result says which check.
 Status VerifyPackage(Span<const uint8_t> bytes, const VerifyOptions& options, Span<uint8_t> payload,
                      VerifyResult* result) noexcept;
 

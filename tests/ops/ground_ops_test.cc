@@ -22,6 +22,7 @@
 #include "downlink/queue.h"
 #include "tests/app/process_util.h"
 #include "tests/config/mission_test_support.h"
+#include "tests/support/shared_paths.h"
 
 namespace triage::testing {
 namespace {
@@ -267,15 +268,24 @@ TEST_F(GroundOpsTest, PackageKeygenBuildInspectVerify) {
   ASSERT_EQ(Ground({"package", "keygen", "--out", other}).code, 0);
   EXPECT_EQ(fs::status(k + ".key").permissions() & fs::perms::group_all, fs::perms::none);
   const std::string pkg = dir_ + "/m.trup";
+  const std::string frames = std::string(TRIAGE_SHARED_DIR) + "/datasets/real";
+  if (!fs::is_directory(frames)) GTEST_SKIP() << "no " << frames << " (../shared): golden vectors need stored frames";
+  const std::string shipped = SourcePath("models/triage_int8.tflite");
   RunResult r = Ground({"package", "build", "--in", dir_ + "/model.tflite", "--sequence", "7", "--key", k + ".key",
                         "--out", pkg});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--frames"), std::string::npos) << r.err;
+  r = Ground({"package", "build", "--in", shipped, "--sequence", "7", "--key", k + ".key", "--out", pkg, "--frames",
+              frames, "--golden", "2"});
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("golden vectors: 2"), std::string::npos) << r.out;
   r = Ground({"package", "inspect", pkg});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("sequence      7"), std::string::npos) << r.out;
   r = Ground({"package", "verify", pkg, "--pubkey", k + ".pub"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("verified"), std::string::npos);
+  EXPECT_NE(r.out.find("golden vectors: 2 match byte for byte"), std::string::npos) << r.out;
 
   auto refused = [&](const std::vector<std::string>& args, const std::string& reason) {
     RunResult v = Ground(args);

@@ -2,12 +2,15 @@
 // hostile-input table of docs/UPLINK.md (every flipped byte, every
 // truncation, a wrong key, a stale sequence, a wrong mission or kind, a zip
 // bomb declared or hidden), each refused with its specific reason.
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "inference/op_resolver.h"
+#include "uplink/golden.h"
 #include "uplink/package.h"
 
 namespace triage::uplink {
@@ -203,6 +206,70 @@ TEST(UplinkPackage, SignedButCorruptStreamOrHashIsRefused) {
   bad[32] = static_cast<uint8_t>(bad[32] + 1);
   ASSERT_TRUE(SignPackage(Span<uint8_t>(bad.data(), bad.size()), k.secret).ok());
   EXPECT_EQ(Verify(bad, k).result.rejection, Rejection::kBadCompression);
+}
+
+}  // namespace
+}  // namespace triage::uplink
+
+namespace triage::uplink {
+namespace {
+
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::vector<uint8_t> out;
+  if (f == nullptr) return out;
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.insert(out.end(), buf, buf + n);
+  std::fclose(f);
+  return out;
+}
+
+// Golden vectors of the shipped model, computed with the reference kernels;
+// checked with the optimized ones (2 threads) they match byte for byte, and
+// one changed output byte (what another rounding gives) is refused.
+TEST(GoldenVectors, MatchAcrossKernelSetsAndRefuseOneChangedByte) {
+  const std::vector<uint8_t> file = ReadAll(std::string(TRIAGE_SOURCE_DIR) + "/models/triage_int8.tflite");
+  ASSERT_FALSE(file.empty());
+  inference::AlignedBuffer model(file.size());
+  std::memcpy(model.data(), file.data(), file.size());
+  Result<inference::Model> m = inference::Model::Create(model.span());
+  ASSERT_TRUE(m.ok());
+  inference::OpResolver resolver;
+  ASSERT_TRUE(inference::AddAllBuiltinOps(resolver).ok());
+  inference::Interpreter ref(*m, resolver);
+  ASSERT_TRUE(ref.PrepareAndAllocate().ok());
+  std::vector<GoldenPair> pairs;
+  for (int v = 0; v < 2; ++v) {
+    const inference::TensorView in = ref.input(0);
+    for (size_t i = 0; i < in.bytes; ++i) in.data[i] = static_cast<uint8_t>((i * 31 + v * 7) % 251);
+    ASSERT_TRUE(ref.Invoke().ok());
+    const inference::TensorView out = ref.output(0);
+    pairs.push_back({std::vector<uint8_t>(in.data, in.data + in.bytes), std::vector<uint8_t>(out.data, out.data + out.bytes)});
+  }
+  const std::vector<uint8_t> golden = EncodeGolden(pairs);
+  inference::InterpreterOptions opt;
+  opt.kernel_set = kernels::KernelSet::kOptimized;
+  opt.threads = 2;
+  Result<size_t> ok = CheckGoldenVectors(model.span(), Span<const uint8_t>(golden.data(), golden.size()), opt);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok.value(), 2u);
+
+  std::vector<uint8_t> off = golden;
+  off[off.size() - 2] = static_cast<uint8_t>(off[off.size() - 2] + 1);  // vector 1, output byte 3 of 5
+  Result<size_t> bad = CheckGoldenVectors(model.span(), Span<const uint8_t>(off.data(), off.size()), opt);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("golden vector 1: output byte 3"), std::string::npos)
+      << bad.status().message();
+  // Truncated, wrong input size, no section at all.
+  std::vector<uint8_t> cut(golden.begin(), golden.end() - 1);
+  EXPECT_FALSE(CheckGoldenVectors(model.span(), Span<const uint8_t>(cut.data(), cut.size()), opt).ok());
+  EXPECT_FALSE(CheckGoldenVectors(model.span(), Span<const uint8_t>(), opt).ok());
+  std::vector<GoldenPair> small = {{std::vector<uint8_t>(10), std::vector<uint8_t>(5)}};
+  const std::vector<uint8_t> wrong = EncodeGolden(small);
+  Result<size_t> w = CheckGoldenVectors(model.span(), Span<const uint8_t>(wrong.data(), wrong.size()), opt);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(std::string(w.status().message()).find("input"), std::string::npos);
 }
 
 }  // namespace
