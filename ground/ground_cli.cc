@@ -1,8 +1,6 @@
 #include "ground/ground_cli.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -24,6 +22,7 @@
 #include "ground/ops_cli.h"
 #include "ground/progress.h"
 #include "ground/cluster.h"
+#include "inference/model.h"
 #include "ground/quantize.h"
 #include "ground/report.h"
 #include "ground/trainer.h"
@@ -37,6 +36,11 @@ int Fail(const std::string& message) {
   return 1;
 }
 int Fail(const Status& s) { return Fail(s.message()); }
+
+void PrintClustering(const ClusterReport& r, int k) {
+  std::printf("clustering: %d filters to at most %d codes each, %zu of %zu weights changed, RMS error %.3g\n", r.layers,
+              k, r.weights_changed, r.weights, r.rms_error);
+}
 
 std::string JoinArgs(int argc, char** argv) {
   std::string s;
@@ -345,16 +349,15 @@ int RunGroundCli(int argc, char** argv) try {
   }
   if (quant->parsed() && !int8_in.empty()) {
     if (cluster == 0) return Fail(Status::Error(StatusCode::kInvalidArgument, "--int8 needs --cluster K"));
-    std::ifstream in(int8_in, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<inference::AlignedBuffer> bytes = inference::ReadFileAligned(int8_in);
+    if (!bytes.ok()) return Fail(bytes.status());
     ClusterReport clustered;
-    Result<std::vector<uint8_t>> c = ClusterWeights(bytes, cluster, &clustered);
+    Result<std::vector<uint8_t>> c = ClusterWeights(bytes->span(), cluster, &clustered);
     if (!c.ok()) return Fail(c.status().WithContext("%s", int8_in.c_str()));
     Status s = WriteFile(out_model, *c);
     if (!s.ok()) return Fail(s);
-    std::printf("wrote %s\nclustering: %d filters to at most %d codes each, %zu of %zu weights changed, RMS error %.3g\n",
-                out_model.c_str(), clustered.layers, cluster, clustered.weights_changed, clustered.weights,
-                clustered.rms_error);
+    std::printf("wrote %s\n", out_model.c_str());
+    PrintClustering(clustered, cluster);
     return 0;
   }
   if (quant->parsed()) {
@@ -378,7 +381,6 @@ int RunGroundCli(int argc, char** argv) try {
     if (!q8.ok()) return Fail(q8.status());
     ClusterReport clustered;
     if (cluster > 0) {
-      if (cluster < kMinClusters) return Fail(Status::Error(StatusCode::kInvalidArgument, "--cluster must be 0 or 2..255"));
       Result<std::vector<uint8_t>> c = ClusterWeights(*q8, cluster, &clustered);
       if (!c.ok()) return Fail(c.status());
       q8 = std::move(c);
@@ -418,8 +420,7 @@ int RunGroundCli(int argc, char** argv) try {
       std::printf("wrote %s\nsize: float32 %zu bytes -> int8 %zu bytes (%.1fx smaller)\n", out_model.c_str(),
                   f32.size(), q8->size(), static_cast<double>(f32.size()) / q8->size());
       if (cluster > 0) {
-        std::printf("clustering: %d filters to at most %d codes each, %zu of %zu weights changed, RMS error %.3g\n",
-                    clustered.layers, cluster, clustered.weights_changed, clustered.weights, clustered.rms_error);
+        PrintClustering(clustered, cluster);
       }
       std::printf("calibration: %zu images, %s\n", calib_images,
                   percentile >= 100 ? "min/max" : ("percentile " + std::to_string(percentile)).c_str());

@@ -1,12 +1,11 @@
 #include "ground/ops_cli.h"
 
-#include <cctype>
+#include <cerrno>
+#include <fcntl.h>
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sys/stat.h>
 #include <string>
 #include <vector>
@@ -14,11 +13,13 @@
 #include <CLI/CLI.hpp>
 
 #include "config/mission.h"
+#include "downlink/durable_file.h"
 #include "inference/model.h"
 #include "decision/classifier.h"
 #include "imaging/image.h"
 #include "uplink/golden.h"
 #include "uplink/package.h"
+#include "ground/export.h"
 #include "ground/receive.h"
 #include "ground/replay.h"
 
@@ -150,48 +151,33 @@ int RunReplay(const OpsCommands& c, bool progress) {
 
 // --- package ---------------------------------------------------------------
 
-bool ReadBytes(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path;
+// A file read with the project's size-capped, 16-byte-aligned reader.
+bool ReadAll(const std::string& path, inference::AlignedBuffer* out, std::string* error) {
+  Result<inference::AlignedBuffer> file = inference::ReadFileAligned(path);
+  if (!file.ok()) {
+    *error = file.status().message();
     return false;
   }
-  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  *out = std::move(file.value());
   return true;
 }
 
-bool WriteBytes(const std::string& path, const uint8_t* data, size_t n, std::string* error) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n));
-  if (!f) *error = "cannot write " + path;
-  return static_cast<bool>(f);
+bool WriteText(const std::string& path, const std::string& text, std::string* error) {
+  Status s = WriteFile(path, std::vector<uint8_t>(text.begin(), text.end()));
+  if (!s.ok()) *error = s.message();
+  return s.ok();
 }
 
-std::string Hex(const uint8_t* p, size_t n) {
-  std::string s;
-  char b[3];
-  for (size_t i = 0; i < n; ++i) {
-    std::snprintf(b, sizeof(b), "%02x", p[i]);
-    s += b;
-  }
-  return s;
-}
-
-// A key file: its hex digits on the first line (whitespace ignored).
-bool ReadHexKey(const std::string& path, uint8_t* out, size_t n, std::string* error) {
-  std::vector<uint8_t> text;
-  if (!ReadBytes(path, &text, error)) return false;
-  std::string hex;
-  for (uint8_t c : text) {
-    if (c == '\n') break;
-    if (std::isxdigit(c)) hex += static_cast<char>(c);
-  }
-  if (hex.size() != 2 * n) {
-    *error = path + ": expected " + std::to_string(2 * n) + " hex digits, found " + std::to_string(hex.size());
-    return false;
-  }
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-  return true;
+// A key file: the key's hex digits on its first line.
+bool ReadHexKey(const std::string& path, Span<uint8_t> key, std::string* error) {
+  inference::AlignedBuffer text;
+  if (!ReadAll(path, &text, error)) return false;
+  const char* chars = reinterpret_cast<const char*>(text.data());
+  const void* newline = std::memchr(chars, '\n', text.size());
+  const size_t line = newline ? static_cast<size_t>(static_cast<const char*>(newline) - chars) : text.size();
+  Status s = uplink::ParseHex(chars, line, key);
+  if (!s.ok()) *error = path + ": " + s.message();
+  return s.ok();
 }
 
 bool ParseKind(const std::string& text, uplink::PackageKind* kind) {
@@ -211,17 +197,19 @@ int RunKeygen(const OpsCommands& c) {
   Status s = uplink::GenerateKeyPair(&pub, &secret);
   if (!s.ok()) return Fail(s.message());
   std::string error;
-  const std::string pub_text = Hex(pub.bytes.data(), pub.bytes.size()) + "\n";
-  const std::string key_text = Hex(secret.bytes.data(), secret.bytes.size()) + "\n";
   const std::string key_path = c.key_prefix + ".key", pub_path = c.key_prefix + ".pub";
-  if (!WriteBytes(pub_path, reinterpret_cast<const uint8_t*>(pub_text.data()), pub_text.size(), &error) ||
-      !WriteBytes(key_path, reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), &error)) {
-    return Fail(error);
-  }
-  ::chmod(key_path.c_str(), 0600);
+  // The secret key file is created private (0600) and never overwrites a key.
+  const std::string key_text = uplink::FormatHex(secret.bytes) + "\n";
+  downlink::UniqueFd fd(::open(key_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600));
+  if (!fd.valid()) return Fail(key_path + ": " + std::strerror(errno) + " (an existing key is never overwritten)");
+  Status w = downlink::WriteAll(
+      fd.get(), Span<const uint8_t>(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size()), key_path.c_str());
+  if (w.ok()) w = downlink::SyncFd(fd.get(), key_path.c_str());
+  if (!w.ok()) return Fail(w.message());
+  if (!WriteText(pub_path, uplink::FormatHex(pub.bytes) + "\n", &error)) return Fail(error);
   const uplink::KeyId id = uplink::KeyIdOf(pub);
   std::printf("wrote %s (secret, mode 0600) and %s\nkey id %s\n", key_path.c_str(), pub_path.c_str(),
-              Hex(id.data(), id.size()).c_str());
+              uplink::FormatHex(id).c_str());
   return 0;
 }
 
@@ -257,30 +245,37 @@ bool ComputeGolden(const OpsCommands& c, std::vector<uplink::GoldenPair>* out, s
     *error = c.golden_frames + ": no images for the golden vectors";
     return false;
   }
-  config::ModelConfig section;
-  if (!ModelSection(c, c.input, &section, error)) return false;
   const size_t step = std::max<size_t>(1, files.size() / c.golden_count);
-  for (size_t i = 0; i < files.size() && out->size() < c.golden_count; i += step) {
+  std::vector<imaging::Image> images;
+  int max_w = 1, max_h = 1;
+  for (size_t i = 0; i < files.size() && images.size() < c.golden_count; i += step) {
     Result<imaging::Image> image = imaging::LoadImageFile(files[i]);
     if (!image.ok() || image->channels != 3) continue;
-    Result<std::unique_ptr<decision::Classifier>> cls = decision::Classifier::Create(section, image->width, image->height);
-    if (!cls.ok()) {
-      *error = cls.status().message();
-      return false;
-    }
-    decision::Classifier& k = **cls;
-    Status s = k.Preprocess(image->pixels.data(), image->width, image->height, image->stride());
+    max_w = std::max(max_w, image->width);
+    max_h = std::max(max_h, image->height);
+    images.push_back(std::move(image.value()));
+  }
+  if (images.empty()) {
+    *error = c.golden_frames + ": no usable RGB image";
+    return false;
+  }
+  config::ModelConfig section;
+  if (!ModelSection(c, c.input, &section, error)) return false;
+  Result<std::unique_ptr<decision::Classifier>> cls = decision::Classifier::Create(section, max_w, max_h);
+  if (!cls.ok()) {
+    *error = cls.status().message();
+    return false;
+  }
+  decision::Classifier& k = **cls;
+  for (const imaging::Image& image : images) {
+    Status s = k.Preprocess(image.pixels.data(), image.width, image.height, image.stride());
     if (s.ok()) s = k.Infer();
     if (!s.ok()) {
-      *error = files[i] + ": " + s.message();
+      *error = s.message();
       return false;
     }
     const inference::TensorView in = k.interpreter().input(0), o = k.interpreter().output(0);
     out->push_back({std::vector<uint8_t>(in.data, in.data + in.bytes), std::vector<uint8_t>(o.data, o.data + o.bytes)});
-  }
-  if (out->empty()) {
-    *error = c.golden_frames + ": no usable RGB image";
-    return false;
   }
   return true;
 }
@@ -289,22 +284,21 @@ int RunBuild(const OpsCommands& c) {
   uplink::BuildInput in;
   if (!ParseKind(c.kind, &in.kind)) return Fail("--kind must be model or config, not " + c.kind);
   std::string error;
-  std::vector<uint8_t> payload;
-  if (!ReadBytes(c.input, &payload, &error)) return Fail(error);
+  inference::AlignedBuffer payload;
+  if (!ReadAll(c.input, &payload, &error)) return Fail(error);
   // Refuse on the ground what the flight would refuse.
   if (in.kind == uplink::PackageKind::kModel) {
-    inference::AlignedBuffer image(payload.size());
-    if (!payload.empty()) std::memcpy(image.data(), payload.data(), payload.size());
-    Result<inference::Model> m = inference::Model::Create(image.span());
+    Result<inference::Model> m = inference::Model::Create(payload.span());
     if (!m.ok()) return Fail(c.input + ": " + m.status().message());
   } else {
     config::LoadOptions lo;
     lo.check_files = false;
-    config::LoadedConfig loaded = config::ParseMission(std::string(payload.begin(), payload.end()), c.input, lo);
+    config::LoadedConfig loaded = config::ParseMission(
+        std::string(reinterpret_cast<const char*>(payload.data()), payload.size()), c.input, lo);
     if (!loaded.ok()) return Fail(config::FormatProblem(c.input, loaded.problems.front()));
   }
   uplink::SecretKey secret;
-  if (!ReadHexKey(c.key_file, secret.bytes.data(), secret.bytes.size(), &error)) return Fail(error);
+  if (!ReadHexKey(c.key_file, Span<uint8_t>(secret.bytes.data(), secret.bytes.size()), &error)) return Fail(error);
   std::vector<uint8_t> golden;
   if (in.kind == uplink::PackageKind::kModel) {
     if (c.golden_frames.empty()) return Fail("a model package needs --frames DIR for its golden vectors");
@@ -315,11 +309,11 @@ int RunBuild(const OpsCommands& c) {
   }
   in.sequence = c.sequence;
   in.mission = c.mission;
-  in.payload = Span<const uint8_t>(payload.data(), payload.size());
+  in.payload = payload.span();
   in.golden = Span<const uint8_t>(golden.data(), golden.size());
   Result<std::vector<uint8_t>> pkg = uplink::BuildPackage(in, secret);
   if (!pkg.ok()) return Fail(pkg.status().message());
-  if (!WriteBytes(c.out, pkg->data(), pkg->size(), &error)) return Fail(error);
+  if (Status w = WriteFile(c.out, *pkg); !w.ok()) return Fail(w.message());
   std::printf("wrote %s: %s package, sequence %llu, mission %s, %zu bytes (payload %zu bytes)\n", c.out.c_str(),
               c.kind.c_str(), static_cast<unsigned long long>(c.sequence), c.mission.c_str(), pkg->size(),
               payload.size());
@@ -327,10 +321,10 @@ int RunBuild(const OpsCommands& c) {
 }
 
 int RunInspect(const OpsCommands& c) {
-  std::vector<uint8_t> bytes;
+  inference::AlignedBuffer bytes;
   std::string error;
-  if (!ReadBytes(c.pkg, &bytes, &error)) return Fail(error);
-  Result<uplink::PackageView> v = uplink::ParsePackage(Span<const uint8_t>(bytes.data(), bytes.size()));
+  if (!ReadAll(c.pkg, &bytes, &error)) return Fail(error);
+  Result<uplink::PackageView> v = uplink::ParsePackage(bytes.span());
   if (!v.ok()) return Fail(c.pkg + ": " + v.status().message());
   const uplink::PackageHeader& h = v->header;
   std::printf("package       %s (%zu bytes)\nformat        %u\nkind          %s\nsequence      %llu\n"
@@ -339,20 +333,20 @@ int RunInspect(const OpsCommands& c) {
               c.pkg.c_str(), bytes.size(), h.format_version, uplink::PackageKindName(h.kind),
               static_cast<unsigned long long>(h.sequence), h.mission, h.payload_bytes, h.compressed_bytes,
               h.payload_bytes ? 100.0 * h.compressed_bytes / h.payload_bytes : 0.0, h.golden_bytes,
-              Hex(h.payload_sha256.data(), 32).c_str(), Hex(h.key_id.data(), h.key_id.size()).c_str(),
-              Hex(v->signature.data(), 8).c_str());
+              uplink::FormatHex(h.payload_sha256).c_str(), uplink::FormatHex(h.key_id).c_str(),
+              uplink::FormatHex(v->signature.subspan(0, 8)).c_str());
   return 0;
 }
 
 int RunVerify(const OpsCommands& c) {
-  std::vector<uint8_t> bytes;
+  inference::AlignedBuffer bytes;
   std::string error;
-  if (!ReadBytes(c.pkg, &bytes, &error)) return Fail(error);
+  if (!ReadAll(c.pkg, &bytes, &error)) return Fail(error);
   std::vector<uplink::PublicKey> keys(c.pubkeys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (!ReadHexKey(c.pubkeys[i], keys[i].bytes.data(), keys[i].bytes.size(), &error)) return Fail(error);
+    if (!ReadHexKey(c.pubkeys[i], Span<uint8_t>(keys[i].bytes.data(), keys[i].bytes.size()), &error)) return Fail(error);
   }
-  Result<uplink::PackageView> view = uplink::ParsePackage(Span<const uint8_t>(bytes.data(), bytes.size()));
+  Result<uplink::PackageView> view = uplink::ParsePackage(bytes.span());
   if (!view.ok()) return Fail(c.pkg + ": " + view.status().message());
   uplink::VerifyOptions o;
   o.trusted = Span<const uplink::PublicKey>(keys.data(), keys.size());
@@ -362,7 +356,7 @@ int RunVerify(const OpsCommands& c) {
   o.max_payload_bytes = c.max_payload;
   inference::AlignedBuffer payload(c.max_payload);
   uplink::VerifyResult r;
-  Status s = uplink::VerifyPackage(Span<const uint8_t>(bytes.data(), bytes.size()), o, payload.mutable_span(), &r);
+  Status s = uplink::VerifyPackage(bytes.span(), o, payload.mutable_span(), &r);
   if (!s.ok()) return Fail(c.pkg + ": " + s.message());
   if (r.header.kind == uplink::PackageKind::kModel) {
     const Span<const uint8_t> model(payload.data(), r.payload_bytes);

@@ -4,16 +4,15 @@
 #include <new>
 
 #include "inference/op_resolver.h"
+#include "uplink/le_bytes.h"
 
 namespace triage::uplink {
 namespace {
 
-uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-void Put32(std::vector<uint8_t>* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+void Append32(std::vector<uint8_t>* out, uint32_t v) {
+  uint8_t b[4];
+  PutLe32(b, v);
+  out->insert(out->end(), b, b + 4);
 }
 
 }  // namespace
@@ -22,9 +21,9 @@ std::vector<uint8_t> EncodeGolden(const std::vector<GoldenPair>& vectors) {
   std::vector<uint8_t> out = {'T', 'R', 'G', 'V', static_cast<uint8_t>(vectors.size()),
                               static_cast<uint8_t>(vectors.size() >> 8), 0, 0};
   for (const GoldenPair& g : vectors) {
-    Put32(&out, static_cast<uint32_t>(g.input.size()));
+    Append32(&out, static_cast<uint32_t>(g.input.size()));
     out.insert(out.end(), g.input.begin(), g.input.end());
-    Put32(&out, static_cast<uint32_t>(g.output.size()));
+    Append32(&out, static_cast<uint32_t>(g.output.size()));
     out.insert(out.end(), g.output.begin(), g.output.end());
   }
   return out;
@@ -55,7 +54,7 @@ Result<size_t> CheckGoldenVectors(Span<const uint8_t> model_bytes, Span<const ui
     const inference::TensorView in = interpreter.input(0);
     size_t at = 8;
     for (size_t v = 0; v < count; ++v) {
-      if (n - at < 4 || Get32(p + at) != in.bytes || n - at - 4 < in.bytes) {
+      if (n - at < 4 || GetLe32(p + at) != in.bytes || n - at - 4 < in.bytes) {
         return Status::Error(StatusCode::kInvalidArgument,
                              "golden vector %zu: input is not the model's %zu-byte input tensor (offset %zu)", v,
                              in.bytes, at);
@@ -64,7 +63,7 @@ Result<size_t> CheckGoldenVectors(Span<const uint8_t> model_bytes, Span<const ui
       at += 4 + in.bytes;
       if (Status s = interpreter.Invoke(); !s.ok()) return s.WithContext("golden vector %zu", v);
       const inference::TensorView out = interpreter.output(0);
-      if (n - at < 4 || Get32(p + at) != out.bytes || n - at - 4 < out.bytes) {
+      if (n - at < 4 || GetLe32(p + at) != out.bytes || n - at - 4 < out.bytes) {
         return Status::Error(StatusCode::kInvalidArgument,
                              "golden vector %zu: expected output is not the model's %zu-byte output (offset %zu)", v,
                              out.bytes, at);

@@ -3,7 +3,10 @@
 #include <sodium.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <cstring>
+
+#include "uplink/le_bytes.h"
 
 namespace triage::uplink {
 namespace {
@@ -13,19 +16,6 @@ constexpr size_t kOffVersion = 4, kOffKind = 5, kOffReserved0 = 6, kOffSequence 
                  kOffPayload = 32, kOffCompressed = 36, kOffGolden = 40, kOffReserved1 = 44, kOffSha = 48,
                  kOffKeyId = 80;
 static_assert(kOffKeyId + kKeyIdBytes == kHeaderBytes, "header layout");
-
-uint32_t Get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-uint64_t Get64(const uint8_t* p) { return Get32(p) | static_cast<uint64_t>(Get32(p + 4)) << 32; }
-void Put32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void Put64(uint8_t* p, uint64_t v) {
-  Put32(p, static_cast<uint32_t>(v));
-  Put32(p + 4, static_cast<uint32_t>(v >> 32));
-}
 
 Status Reject(VerifyResult* r, Rejection why, StatusCode code, const char* text) {
   r->rejection = why;
@@ -79,6 +69,23 @@ Status GenerateKeyPair(PublicKey* pub, SecretKey* secret) noexcept {
   return Status::Ok();
 }
 
+std::string FormatHex(Span<const uint8_t> bytes) {
+  std::string out(2 * bytes.size() + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
+  out.pop_back();
+  return out;
+}
+
+Status ParseHex(const char* text, size_t length, Span<uint8_t> out) noexcept {
+  size_t written = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(out.data(), out.size(), text, length, " \t\r\n", &written, &end) != 0 ||
+      written != out.size() || end != text + length) {
+    return Status::Error(StatusCode::kInvalidArgument, "expected %zu hex digits", 2 * out.size());
+  }
+  return Status::Ok();
+}
+
 Status KeyPairFromSeed(const uint8_t seed[32], PublicKey* pub, SecretKey* secret) noexcept {
   TRIAGE_RETURN_IF_ERROR(InitCrypto());
   if (crypto_sign_seed_keypair(pub->bytes.data(), secret->bytes.data(), seed) != 0) {
@@ -126,10 +133,10 @@ Result<PackageView> ParsePackage(Span<const uint8_t> bytes) noexcept {
                          kind);
   }
   h.kind = static_cast<PackageKind>(kind);
-  if (p[kOffReserved0] != 0 || p[kOffReserved0 + 1] != 0 || Get32(p + kOffReserved1) != 0) {
+  if (p[kOffReserved0] != 0 || p[kOffReserved0 + 1] != 0 || GetLe32(p + kOffReserved1) != 0) {
     return Status::Error(StatusCode::kInvalidArgument, "uplink package: reserved header bytes (offsets 6-7, 44-47) not zero");
   }
-  h.sequence = Get64(p + kOffSequence);
+  h.sequence = GetLe64(p + kOffSequence);
   std::memcpy(h.mission, p + kOffMission, kMissionBytes);
   h.mission[kMissionBytes] = '\0';
   const size_t mission_len = std::strlen(h.mission);
@@ -139,9 +146,9 @@ Result<PackageView> ParsePackage(Span<const uint8_t> bytes) noexcept {
       return Status::Error(StatusCode::kInvalidArgument, "uplink package: mission at offset 16 not NUL-padded");
     }
   }
-  h.payload_bytes = Get32(p + kOffPayload);
-  h.compressed_bytes = Get32(p + kOffCompressed);
-  h.golden_bytes = Get32(p + kOffGolden);
+  h.payload_bytes = GetLe32(p + kOffPayload);
+  h.compressed_bytes = GetLe32(p + kOffCompressed);
+  h.golden_bytes = GetLe32(p + kOffGolden);
   std::memcpy(h.payload_sha256.data(), p + kOffSha, 32);
   std::memcpy(h.key_id.data(), p + kOffKeyId, kKeyIdBytes);
   const uint64_t expected = static_cast<uint64_t>(kHeaderBytes) + h.compressed_bytes + kSignatureBytes;
@@ -225,7 +232,7 @@ Status VerifyPackage(Span<const uint8_t> bytes, const VerifyOptions& o, Span<uin
   z.avail_out = static_cast<uInt>(declared);
   int rc = inflate(&z, Z_FINISH);
   uint8_t probe = 0;
-  if (rc == Z_BUF_ERROR && z.avail_out == 0) {
+  if ((rc == Z_BUF_ERROR || rc == Z_OK) && z.avail_out == 0) {
     // Output full but the stream goes on: one more byte proves it is larger than declared.
     z.next_out = &probe;
     z.avail_out = 1;
@@ -283,11 +290,11 @@ Result<std::vector<uint8_t>> BuildPackage(const BuildInput& in, const SecretKey&
   std::memcpy(p, kMagic, sizeof(kMagic));
   p[kOffVersion] = kFormatVersion;
   p[kOffKind] = static_cast<uint8_t>(in.kind);
-  Put64(p + kOffSequence, in.sequence);
+  PutLe64(p + kOffSequence, in.sequence);
   std::memcpy(p + kOffMission, in.mission.data(), in.mission.size());
-  Put32(p + kOffPayload, static_cast<uint32_t>(in.payload.size()));
-  Put32(p + kOffCompressed, static_cast<uint32_t>(z.size()));
-  Put32(p + kOffGolden, static_cast<uint32_t>(in.golden.size()));
+  PutLe32(p + kOffPayload, static_cast<uint32_t>(in.payload.size()));
+  PutLe32(p + kOffCompressed, static_cast<uint32_t>(z.size()));
+  PutLe32(p + kOffGolden, static_cast<uint32_t>(in.golden.size()));
   crypto_hash_sha256(p + kOffSha, in.payload.data(), in.payload.size());
   std::memcpy(p + kHeaderBytes, z.data(), z.size());
   TRIAGE_RETURN_IF_ERROR(SignPackage(Span<uint8_t>(out.data(), out.size()), secret));

@@ -16,7 +16,7 @@
 //
 // Phase: VerifyPackage allocates nothing (the payload goes into a span the
 // caller reserved at init; zlib's inflate state uses zlib's allocator,
-// about 7 KiB, freed before return). No exceptions. BuildPackage and key
+// a 32 KiB window plus about 7 KiB, freed before return). No exceptions. BuildPackage and key
 // generation are ground-side and allocate. libsodium and zlib stay private.
 #ifndef TRIAGE_UPLINK_PACKAGE_H_
 #define TRIAGE_UPLINK_PACKAGE_H_
@@ -56,6 +56,10 @@ KeyId KeyIdOf(const PublicKey& key) noexcept;
 // Must be called once before anything below (idempotent; sodium_init).
 Status InitCrypto() noexcept;
 Status GenerateKeyPair(PublicKey* pub, SecretKey* secret) noexcept;
+// Lower-case hex of bytes, and its inverse (key files, config keys): the
+// text must be exactly 2 x out.size() hex digits, whitespace allowed.
+std::string FormatHex(Span<const uint8_t> bytes);
+Status ParseHex(const char* text, size_t length, Span<uint8_t> out) noexcept;
 // A deterministic key pair from a 32-byte seed (tests, fuzzing).
 Status KeyPairFromSeed(const uint8_t seed[32], PublicKey* pub, SecretKey* secret) noexcept;
 
