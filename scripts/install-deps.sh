@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git python3
   libflatbuffers-dev flatbuffers-compiler
-  libopencv-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsodium-dev pkg-config
+  libopencv-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev libsodium-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxnnpack-dev libpthreadpool-dev
   clang-14 libclang-rt-14-dev
